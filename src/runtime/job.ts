@@ -1,0 +1,120 @@
+/**
+ * `defineJob` — one job is one file: its name, schedule, limits and `run` stand together.
+ *
+ * @example
+ * export default defineJob({
+ *   name: "quota-reset",
+ *   description: "Reset daily pipeline counters for every organisation.",
+ *   schedule: { cron: "0 0 * * *", timeZone: "Etc/UTC" },
+ *   timeoutSeconds: 15 * 60,
+ *   retries: 3,
+ *   uses: ["admin-api"],
+ *   async run(ctx) { ... return { status: "succeeded", message: "...", summary: {...} }; },
+ * });
+ *
+ * `defineJob` validates (zod, messages name the job and field) and fills every default, so the
+ * catalog compares with `toEqual` and a test can call `job.run(ctx)` directly.
+ */
+import type { z } from "zod";
+import type { JobContext } from "./context.ts";
+
+export type Category = "manual" | "daily" | "monthly";
+
+/** What a job talks to; decides which configuration keys are required for it. */
+export type Dependency = "admin-api" | "supabase" | "bigquery";
+
+export interface Schedule {
+  /** Five-field cron as Cloud Scheduler accepts it. */
+  cron: string;
+  /** IANA time zone the cron is evaluated in. */
+  timeZone: string;
+}
+
+export interface Resources {
+  /** Cloud Run CPU limit, e.g. "1". */
+  cpu: string;
+  /** Cloud Run memory limit, e.g. "512Mi". */
+  memory: string;
+}
+
+/** Scheduler trigger settings (only for scheduled jobs). */
+export interface TriggerSettings {
+  /** Cloud Scheduler retryConfig.retryCount, 0–5. */
+  retryCount: number;
+  /** Cloud Scheduler attemptDeadline in seconds, 15–1800. */
+  attemptDeadlineSeconds: number;
+  /** Created paused (e.g. a job not ready for automatic runs). */
+  paused: boolean;
+}
+
+export interface FlagSpec {
+  type: "boolean" | "string";
+  description: string;
+  /** For string flags: validates and transforms the raw value (errors name the flag). */
+  schema?: z.ZodType;
+  default?: string | boolean;
+}
+
+export type FlagSpecs = Record<string, FlagSpec>;
+
+/** Parsed flags: booleans are `boolean`, strings are the schema's output or `string | undefined`. */
+export type FlagValues<S extends FlagSpecs> = {
+  [K in keyof S]: S[K]["type"] extends "boolean"
+    ? boolean
+    : S[K]["schema"] extends z.ZodType
+      ? z.output<S[K]["schema"]>
+      : string | undefined;
+};
+
+export type JobStatus = "succeeded" | "skipped" | "failed";
+
+/** What `run` returns; the runner logs it as the one summary line and maps it to the exit code. */
+export interface JobOutcome {
+  status: JobStatus;
+  message: string;
+  summary?: Record<string, unknown>;
+}
+
+export interface JobSpec<S extends FlagSpecs = FlagSpecs, E extends z.ZodObject = z.ZodObject> {
+  name: string;
+  description: string;
+  /** Omitted for manual jobs. */
+  schedule?: Schedule;
+  timeoutSeconds: number;
+  /** Cloud Run maxRetries per task, 0–10. */
+  retries: number;
+  resources?: Partial<Resources>;
+  /** Cloud Run taskCount (parallel shards); only jobs that shard their work set more than 1. */
+  tasks?: number;
+  /** Cloud Run parallelism; 0 = as many as possible. */
+  parallelism?: number;
+  trigger?: Partial<TriggerSettings>;
+  /** Skip (exit 0, logged) when an older execution of this job is still running. Default true for scheduled jobs. */
+  skipIfRunning?: boolean;
+  uses: Dependency[];
+  flags?: S;
+  /** Extra environment keys this job reads (e.g. DAYS_TO_KEEP), parsed with the rest of the config. */
+  env?: E;
+  run(ctx: JobContext<FlagValues<S>, z.output<E>>): Promise<JobOutcome>;
+}
+
+/** A validated job with every default spelled out. */
+export interface JobDefinition<S extends FlagSpecs = FlagSpecs, E extends z.ZodObject = z.ZodObject> {
+  name: string;
+  description: string;
+  schedule: Schedule | null;
+  timeoutSeconds: number;
+  retries: number;
+  resources: Resources;
+  tasks: number;
+  parallelism: number;
+  trigger: TriggerSettings | null;
+  skipIfRunning: boolean;
+  uses: Dependency[];
+  flags: S;
+  env: E | null;
+  run(ctx: JobContext<FlagValues<S>, z.output<E>>): Promise<JobOutcome>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the catalog holds jobs of every flag shape
+export type AnyJob = JobDefinition<any, any>;
