@@ -1,0 +1,69 @@
+/**
+ * Builds the runtime layout of the Dockerfile without a container engine: the same steps as its build
+ * stage (compile with tsconfig.build.json, production-only `npm ci`) and the same files its runtime stage
+ * copies (package.json, node_modules, dist, migrations) into one folder.
+ *
+ * @example
+ *   const layout = await buildImageLayout();        // { dir, bytes, files }
+ *   spawn(process.execPath, [join(layout.dir, "dist/src/main.js"), "quota-reset"]);
+ *
+ * `npm run image:check` builds it, prints its size and what it holds, and runs `--version` from it.
+ */
+import { execFile } from "node:child_process";
+import { cp, mkdtemp, readdir, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const repo = resolve(import.meta.dirname, "..");
+
+export interface ImageLayout {
+  dir: string;
+  /** Total size in bytes. */
+  bytes: number;
+  /** Top-level entries, as the runtime stage copies them. */
+  entries: string[];
+  /** Every file path relative to `dir` (for content checks). */
+  files: string[];
+}
+
+async function walk(dir: string, root = dir, out: string[] = []): Promise<string[]> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await walk(path, root, out);
+    else out.push(relative(root, path));
+  }
+  return out;
+}
+
+export async function buildImageLayout(into?: string): Promise<ImageLayout> {
+  const dir = into ?? (await mkdtemp(join(tmpdir(), "scheduler-jobs-image-")));
+  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+  // Build stage: compile exactly what the Dockerfile compiles.
+  await run(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", join(dir, "dist")], {
+    cwd: repo,
+  });
+  // Runtime stage: production dependencies only, no install scripts (nothing to compile at runtime).
+  await cp(join(repo, "package.json"), join(dir, "package.json"));
+  await cp(join(repo, "package-lock.json"), join(dir, "package-lock.json"));
+  await run(npm, ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], {
+    cwd: dir,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  await cp(join(repo, "migrations"), join(dir, "migrations"), { recursive: true });
+  const files = await walk(dir);
+  let bytes = 0;
+  for (const file of files) bytes += (await stat(join(dir, file))).size;
+  return { dir, bytes, entries: (await readdir(dir)).sort(), files };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const layout = await buildImageLayout(process.argv[2]);
+  const mib = (layout.bytes / 1024 / 1024).toFixed(1);
+  console.log(`image layout: ${layout.dir}`);
+  console.log(`entries: ${layout.entries.join(", ")}`);
+  console.log(`size: ${mib} MiB in ${layout.files.length} files`);
+  const { stdout } = await run(process.execPath, [join(layout.dir, "dist/src/main.js"), "--version"]);
+  console.log(`--version: ${stdout.trim()}`);
+}
