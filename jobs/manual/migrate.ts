@@ -1,0 +1,79 @@
+import { defineJob } from "../../src/runtime/job.ts";
+import {
+  applyMigration,
+  ensureTrackingTable,
+  planMigrations,
+  readApplied,
+  readMigrations,
+} from "../../src/runtime/migrations.ts";
+
+/** Shipped next to the code in the image (`COPY migrations/`), found relative to this file. */
+const DEFAULT_DIR = new URL("../../migrations/", import.meta.url);
+
+/**
+ * Release step 1. Each file and its tracking row are one transaction in one request, under an advisory
+ * lock; a changed checksum of an applied file stops the run before anything is applied.
+ */
+export default defineJob({
+  name: "migrate",
+  description: "Apply pending Supabase SQL migrations from migrations/ (release step 1).",
+  timeoutSeconds: 15 * 60,
+  retries: 0,
+  uses: ["supabase"],
+  flags: {
+    "dry-run": {
+      type: "boolean",
+      description: "List pending migrations and change nothing.",
+      default: false,
+    },
+    dir: { type: "string", description: "Folder of NN_*.sql files (default: migrations/ of this image)." },
+  },
+  async run(ctx) {
+    const files = await readMigrations(ctx.flags.dir ?? DEFAULT_DIR);
+    const plan = planMigrations(files, await readApplied(ctx.supabase));
+    for (const name of plan.missing)
+      ctx.log.warn("Applied migration is no longer on disk", { filename: name });
+    const pending = plan.pending.map((f) => f.filename);
+    if (ctx.flags["dry-run"]) {
+      for (const f of plan.pending)
+        ctx.log.info("Pending migration", { filename: f.filename, checksum: f.checksum });
+      return {
+        status: "succeeded",
+        message: `Dry run: ${pending.length} pending of ${files.length} (${pending.join(", ") || "none"}); nothing changed`,
+        summary: { dry_run: true, pending, applied: plan.applied.length },
+      };
+    }
+    await ensureTrackingTable(ctx.supabase);
+    const appliedBy = `migrate:${ctx.config.cloudRun.execution ?? "local"}`;
+    const applied: string[] = [];
+    for (const file of plan.pending) {
+      if (ctx.signal.aborted) {
+        const undone = pending.slice(applied.length);
+        ctx.log.warn("Stopping: termination requested", { not_applied: undone });
+        return {
+          status: "failed",
+          message: `Interrupted after ${applied.length} migrations; not applied: ${undone.join(", ")}`,
+          summary: { applied, not_applied: undone },
+        };
+      }
+      const started = Date.now();
+      const result = await applyMigration(ctx.supabase, file, appliedBy);
+      ctx.log.info(
+        result === "applied" ? "Applied migration" : "Migration applied meanwhile by a concurrent run",
+        {
+          filename: file.filename,
+          checksum: file.checksum,
+          duration_ms: Date.now() - started,
+        },
+      );
+      applied.push(file.filename);
+    }
+    return {
+      status: "succeeded",
+      message: applied.length
+        ? `Applied ${applied.length} migrations: ${applied.join(", ")}`
+        : `Up to date: all ${files.length} migrations already applied`,
+      summary: { applied, already_applied: plan.applied.length },
+    };
+  },
+});

@@ -1,0 +1,107 @@
+import { z } from "zod";
+import type { AdminApi } from "../../src/runtime/admin-api.ts";
+import { defineJob } from "../../src/runtime/job.ts";
+import { forEachBounded } from "../lib/pool.ts";
+
+const PAGE_SIZE = 100;
+/** Enough to overlap network waits without hammering the API: 8 per task (× tasks in parallel). */
+const DEFAULT_CONCURRENCY = 8;
+const concurrency = z.coerce
+  .number()
+  .int()
+  .min(1, "at least 1")
+  .max(64, "at most 64")
+  .default(DEFAULT_CONCURRENCY);
+
+/** Every ACTIVE org slug, page by page (API-first: the API, not a database dump, says who is active). */
+async function listActive(api: AdminApi, signal: AbortSignal): Promise<string[]> {
+  const slugs: string[] = [];
+  for (let page = 1; !signal.aborted; page++) {
+    const p = await api.listOrganizations({ page, pageSize: PAGE_SIZE, status: "ACTIVE" });
+    slugs.push(...p.organizations.filter((o) => o.status === "ACTIVE").map((o) => o.org_slug));
+    // An empty page that claims more would loop forever: stop and trust what we have.
+    if (!p.has_next || p.organizations.length === 0) break;
+  }
+  return [...new Set(slugs)];
+}
+
+/**
+ * Release step 3: sync every active org's tables. Sharded across Cloud Run tasks by a stable hash of the
+ * slug; bounded concurrency within a task; one failing org never stops the others; exit 1 if any failed.
+ */
+export default defineJob({
+  name: "org-sync-all",
+  description: "Sync the tables of every active organisation, sharded across tasks (release step 3).",
+  timeoutSeconds: 60 * 60,
+  retries: 1,
+  tasks: 2,
+  uses: ["admin-api"],
+  flags: {
+    org: { type: "string", description: "Sync only this organisation (org slug)." },
+    concurrency: {
+      type: "string",
+      description: `Orgs synced at once per task (default ${DEFAULT_CONCURRENCY}).`,
+      schema: concurrency,
+      default: String(DEFAULT_CONCURRENCY),
+    },
+  },
+  async run(ctx) {
+    const { shard, flags } = ctx;
+    const all = flags.org ? [flags.org] : await listActive(ctx.api, ctx.signal);
+    const mine = all.filter((slug) => shard.owns(slug));
+    ctx.log.info("Organisations to sync", {
+      total: all.length,
+      this_task: mine.length,
+      task: shard.index,
+      tasks: shard.count,
+      concurrency: flags.concurrency,
+    });
+    const synced: string[] = [];
+    const unchanged: string[] = [];
+    const failed: { org: string; reason: string }[] = [];
+    const { notStarted } = await forEachBounded(
+      mine,
+      flags.concurrency ?? DEFAULT_CONCURRENCY,
+      ctx.signal,
+      async (org) => {
+        try {
+          const r = await ctx.api.syncOrganization(org, { idempotencyKey: ctx.idempotencyKey(org) });
+          const errors = r.errors.map((e) => (typeof e === "string" ? e : JSON.stringify(e)));
+          if (r.status !== "SUCCESS" || errors.length) {
+            failed.push({ org, reason: `${r.status}: ${errors.join("; ") || r.message}` });
+            ctx.log.error("Org sync incomplete", { org_slug: org, status: r.status, errors });
+            return;
+          }
+          const columns = Object.values(r.columns_added).reduce((n, c) => n + c.length, 0);
+          (r.tables_created.length || columns ? synced : unchanged).push(org);
+          ctx.log.info("Org synced", {
+            org_slug: org,
+            tables_created: r.tables_created,
+            columns_added: columns,
+          });
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          failed.push({ org, reason });
+          ctx.log.error("Org sync failed", { org_slug: org, error: reason });
+        }
+      },
+    );
+    if (notStarted.length) ctx.log.warn("Stopped early: termination requested", { not_started: notStarted });
+    const summary = {
+      total: mine.length,
+      synced: synced.length,
+      unchanged: unchanged.length,
+      failed,
+      not_started: notStarted,
+    };
+    const text = `${synced.length} synced, ${unchanged.length} unchanged, ${failed.length} failed${notStarted.length ? `, ${notStarted.length} not started` : ""} (task ${shard.index + 1}/${shard.count})`;
+    if (failed.length || notStarted.length) {
+      return {
+        status: "failed",
+        message: `Org sync: ${text}: ${failed.map((f) => `${f.org} (${f.reason})`).join("; ")}`,
+        summary,
+      };
+    }
+    return { status: "succeeded", message: `Org sync: ${text}`, summary };
+  },
+});

@@ -1,0 +1,64 @@
+/** Listing organisations (paged, filtered by status) and syncing one organisation's dataset. */
+import { syncDataset } from "./datasets.ts";
+import { flag, HttpError, ok, type Route } from "./http.ts";
+import { DATASET, ORG_TABLES, orgDataset } from "./tables.ts";
+
+const STATUSES = ["ACTIVE", "INACTIVE", "SUSPENDED"];
+
+function positiveInt(query: URLSearchParams, name: string, fallback: number, max: number): number {
+  const raw = query.get(name);
+  if (raw === null) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new HttpError(400, `query parameter ${name} must be an integer from 1 to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+export const listOrganizations: Route = async ({ wh, query }) => {
+  const status = query.get("status")?.toUpperCase() ?? null;
+  if (status !== null && !STATUSES.includes(status)) {
+    throw new HttpError(400, `query parameter status must be one of ${STATUSES.join(", ")}, got "${status}"`);
+  }
+  const page = positiveInt(query, "page", 1, 1_000_000);
+  const pageSize = positiveInt(query, "page_size", 100, 1000);
+  const where = "WHERE ($1::text IS NULL OR status = $1)";
+  const total = await wh.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${DATASET}.org_profiles ${where}`,
+    [status],
+  );
+  const rows = await wh.db.query(
+    `SELECT org_slug, org_name, status, subscription_plan, created_at FROM ${DATASET}.org_profiles ${where}
+     ORDER BY org_slug LIMIT $2 OFFSET $3`,
+    [status, pageSize, (page - 1) * pageSize],
+  );
+  const n = total.rows[0]?.n ?? 0;
+  return ok({ organizations: rows.rows, total: n, page, page_size: pageSize, has_next: page * pageSize < n });
+};
+
+export const syncOrganization: Route = async ({ wh, params, body }) => {
+  const slug = params.org_slug ?? "";
+  if (!/^[a-z0-9_]{3,64}$/.test(slug)) {
+    throw new HttpError(400, `org_slug "${slug}" is not valid: 3-64 characters of a-z, 0-9 and _`);
+  }
+  const found = await wh.db.query<{ status: string }>(
+    `SELECT status FROM ${DATASET}.org_profiles WHERE org_slug = $1`,
+    [slug],
+  );
+  const org = found.rows[0];
+  if (!org) throw new HttpError(404, `organization ${slug} not found`);
+  if (org.status !== "ACTIVE") {
+    throw new HttpError(400, `organization ${slug} is ${org.status}, only ACTIVE organizations are synced`);
+  }
+  const r = await syncDataset(wh.db, orgDataset(slug), ORG_TABLES, {
+    tables: flag(body, "sync_missing_tables", true),
+    columns: flag(body, "sync_missing_columns", true),
+  });
+  const columns = Object.values(r.columns_added).flat().length;
+  return ok({
+    org_slug: slug,
+    status: r.errors.length > 0 ? "PARTIAL" : "SUCCESS",
+    ...r,
+    message: `organization ${slug}: ${r.tables_created.length} table(s) created, ${columns} column(s) added`,
+  });
+};

@@ -1,0 +1,94 @@
+/**
+ * The warehouse: one PGlite database behind the reference admin API and the BigQuery emulator.
+ * A BigQuery dataset is a Postgres schema (`organizations`, `org_<slug>`); the emulator's own bookkeeping
+ * (idempotency keys) lives in schema `sandbox_admin`, which no route lists.
+ */
+import { PGlite, types } from "@electric-sql/pglite";
+import { createMutex } from "../service.ts";
+import { diffDataset } from "./datasets.ts";
+import { seedOrgs, seedWarehouse } from "./seed.ts";
+import { createTableSql, DATASET, META_TABLES } from "./tables.ts";
+
+/**
+ * How the `organizations` dataset starts:
+ * - `legacy` (default): an older API version bootstrapped it: 3 meta tables missing, 2 columns missing,
+ *   one extra old table; seeded. `bootstrap/status` asks for a sync.
+ * - `current`: every meta table at the current version; seeded.
+ * - `empty`: no dataset at all (a new environment): bootstrap creates it fresh; no orgs.
+ */
+export type WarehouseState = "legacy" | "current" | "empty";
+
+export interface WarehouseOptions {
+  /** Folder to persist the database in; seeded only when new. Default: in memory. */
+  dataDir?: string;
+  orgs?: { active: number; inactive: number };
+  now?: () => Date;
+  state?: WarehouseState;
+}
+
+export interface Warehouse {
+  db: PGlite;
+  now: () => Date;
+  /** Runs `fn` with the database to itself: PGlite is one connection, so work must not interleave. */
+  exclusive<T>(fn: (db: PGlite) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export const LEGACY = {
+  missingTables: ["org_audit_logs", "org_invitations", "org_hierarchy"],
+  missingColumns: { org_profiles: ["default_timezone"], org_usage_quotas: ["concurrent_limit"] } as Record<
+    string,
+    string[]
+  >,
+  extraTable: "org_usage_legacy",
+};
+
+/**
+ * @example
+ * const wh = await startWarehouse({ orgs: { active: 10, inactive: 3 } });
+ * const { rows } = await wh.db.query("SELECT count(*)::int AS n FROM organizations.org_profiles");
+ * await wh.close();
+ */
+export async function startWarehouse(opts: WarehouseOptions = {}): Promise<Warehouse> {
+  const now = opts.now ?? (() => new Date());
+  // DATE as 'YYYY-MM-DD' text: a JS Date would shift it by the local time zone and lose its meaning.
+  const db = await PGlite.create({ dataDir: opts.dataDir, parsers: { [types.DATE]: (v: string) => v } });
+  await db.exec("SET TIME ZONE 'UTC'");
+  const mutex = createMutex();
+  const fresh = !(
+    await db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'sandbox_admin'")
+  ).rows.length;
+  if (fresh) await createInitial(db, opts, now());
+  return {
+    db,
+    now,
+    exclusive: (fn) => mutex.run(() => fn(db)),
+    close: () => mutex.run(() => db.close()),
+  };
+}
+
+async function createInitial(db: PGlite, opts: WarehouseOptions, now: Date) {
+  await db.exec(`
+    CREATE SCHEMA sandbox_admin;
+    CREATE TABLE sandbox_admin.idempotency (route TEXT, idempotency_key TEXT, status INT, body JSONB,
+      created_at TIMESTAMPTZ DEFAULT now(), PRIMARY KEY (route, idempotency_key));`);
+  const state = opts.state ?? "legacy";
+  if (state === "empty") return;
+  await db.exec(`CREATE SCHEMA ${DATASET}`);
+  for (const def of META_TABLES) {
+    if (state === "legacy" && LEGACY.missingTables.includes(def.name)) continue;
+    const omit = state === "legacy" ? (LEGACY.missingColumns[def.name] ?? []) : [];
+    await db.exec(createTableSql(DATASET, def, omit));
+  }
+  if (state === "legacy") {
+    await db.exec(`CREATE TABLE ${DATASET}.${LEGACY.extraTable} (org_slug TEXT, usage_date DATE, runs BIGINT)`);
+  }
+  const orgs = opts.orgs ?? { active: 10, inactive: 3 };
+  await seedWarehouse(db, seedOrgs(orgs.active, orgs.inactive), now);
+}
+
+/** True when the meta dataset exists with every table and column (what a clean `bootstrap/status` says). */
+export async function isBootstrapped(wh: Warehouse): Promise<boolean> {
+  const d = await diffDataset(wh.db, DATASET, META_TABLES);
+  return d.dataset_exists && d.tables_missing.length === 0 && Object.keys(d.schema_diffs).length === 0;
+}

@@ -1,0 +1,147 @@
+/**
+ * `npm run sandbox`: starts the sandbox, prints its endpoints and the `export` lines a shell needs, and
+ * writes them to `.sandbox/endpoints.json` (`{"env": {...}, "pid": n}`) so `./scripts/*.sh sandbox …` in
+ * another terminal finds it. Ctrl-C or SIGTERM stops it: tasks killed, ports closed, the file removed.
+ */
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { REPO_ROOT, type SandboxOptions, startSandbox } from "./index.ts";
+
+const HELP = `Usage: npm run sandbox -- [options]
+
+Starts, on 127.0.0.1 with no account and no network: Cloud Run Admin API v2 (+ Cloud Logging entries:list),
+Cloud Scheduler v1, Secret Manager v1, BigQuery, the Supabase Management API and the reference admin API.
+
+Options:
+  --data [dir]       persist state in dir (default .sandbox/data, git-ignored); otherwise in memory
+  --orgs N           seed N active organisations (default 10)
+  --inactive N       seed N inactive organisations (default 3)
+  --no-scheduler     no automatic cron ticks (move the clock with POST <scheduler>/sandbox/clock)
+  --entry "cmd …"    command an execution task runs before the container args
+                     (default: node --import tsx src/main.ts)
+  --quiet            no JSON log lines on stderr
+  --help             this text
+
+Stop with Ctrl-C. The endpoints are also in .sandbox/endpoints.json while it runs.`;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Registers the stop handler for SIGINT/SIGTERM. */
+  onSignal: (handler: (signal: NodeJS.Signals) => void) => void;
+  /** Where `.sandbox/endpoints.json` goes (the checkout root). */
+  root: string;
+}
+
+function options(argv: string[]): SandboxOptions | string {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: "string" },
+      orgs: { type: "string" },
+      inactive: { type: "string" },
+      "no-scheduler": { type: "boolean" },
+      entry: { type: "string" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean" },
+    },
+    strict: true,
+  });
+  if (values.help) return HELP;
+  const count = (flag: string, value: string | undefined, fallback: number): number => {
+    const n = Number(value ?? fallback);
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`--${flag} must be a whole number ≥ 0; got ${JSON.stringify(value)}`);
+    return n;
+  };
+  return {
+    ...(values.data !== undefined
+      ? { dataDir: resolve(values.data || join(REPO_ROOT, ".sandbox", "data")) }
+      : {}),
+    orgs: { active: count("orgs", values.orgs, 10), inactive: count("inactive", values.inactive, 3) },
+    scheduler: { autoTick: !values["no-scheduler"] },
+    ...(values.entry ? { entry: values.entry.split(" ").filter(Boolean) } : {}),
+    ...(values.quiet ? { quiet: true } : {}),
+  };
+}
+
+/** `--data` with no value: parseArgs needs one, so an empty string stands for "the default folder". */
+const withDataDefault = (argv: string[]): string[] =>
+  argv.flatMap((arg, i) =>
+    arg === "--data" && (argv[i + 1] === undefined || argv[i + 1]?.startsWith("--")) ? [arg, ""] : [arg],
+  );
+
+/**
+ * Runs the CLI; resolves with the exit code once the sandbox has stopped.
+ * @example process.exitCode = await main(process.argv.slice(2), io);
+ */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let opts: SandboxOptions | string;
+  try {
+    opts = options(withDataDefault(argv));
+  } catch (error) {
+    io.stderr(`sandbox: ${(error as Error).message}\nRun with --help for the options.\n`);
+    return 2;
+  }
+  if (typeof opts === "string") {
+    io.stdout(`${opts}\n`);
+    return 0;
+  }
+  const started = Date.now();
+  const sandbox = await startSandbox({ ...opts, log: (line) => io.stderr(`${line}\n`) });
+  const file = join(isAbsolute(io.root) ? io.root : resolve(io.root), ".sandbox", "endpoints.json");
+  mkdirSync(join(file, ".."), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ env: sandbox.env, pid: process.pid }, null, 2)}\n`);
+
+  const width = Math.max(...Object.keys(sandbox.urls).map((k) => k.length));
+  const lines = [
+    `Sandbox ready in ${((Date.now() - started) / 1000).toFixed(1)} s${opts.dataDir ? ` (state in ${opts.dataDir})` : " (in memory)"}`,
+    "",
+    ...Object.entries(sandbox.urls).map(([name, url]) => `  ${name.padEnd(width)}  ${url}`),
+    "",
+    "# environment for a job or a shell (also in .sandbox/endpoints.json):",
+    ...Object.entries(sandbox.env).map(([k, v]) => `export ${k}=${v}`),
+    "",
+    "Ctrl-C stops it.",
+  ];
+  io.stdout(`${lines.join("\n")}\n`);
+
+  return new Promise<number>((done) => {
+    io.onSignal((signal) => {
+      io.stderr(
+        `${JSON.stringify({ severity: "INFO", message: "stopping", component: "sandbox", signal })}\n`,
+      );
+      sandbox
+        .stop()
+        .then(
+          () => 0,
+          () => 1,
+        )
+        .then((code) => {
+          rmSync(file, { force: true });
+          done(code);
+        });
+    });
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  let stopping = false;
+  const code = await main(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    root: REPO_ROOT,
+    onSignal: (handler) => {
+      for (const signal of ["SIGINT", "SIGTERM"] as const)
+        process.on(signal, () => {
+          // A second Ctrl-C while stopping means "now".
+          if (stopping) process.exit(130);
+          stopping = true;
+          handler(signal);
+        });
+    },
+  });
+  process.exit(code);
+}

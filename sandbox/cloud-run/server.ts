@@ -1,0 +1,158 @@
+/**
+ * Cloud Run Admin API v2 emulator, with the REST paths `@google-cloud/run` v4 sends with
+ * `fallback: true`. Also serves Cloud Logging `POST /v2/entries:list` for job logs and each execution's
+ * log page (its `logUri`).
+ */
+import { ApiError } from "../http/errors.ts";
+import {
+  type HttpService,
+  type NodeHandler,
+  type Request,
+  Router,
+  rawReply,
+  startHttpServer,
+} from "../http/server.ts";
+import { Collection } from "../http/store.ts";
+import { encodeEnums, paginate, wantsIntEnums } from "../http/wire.ts";
+import { ExecutionManager, type ExecutionResource } from "./executions.ts";
+import { jobMethods, trackExecution } from "./jobs.ts";
+import { type ListRequest, listEntries } from "./logging.ts";
+import { LogStore } from "./logs.ts";
+import { type JobResource, RUN_ENUMS } from "./model.ts";
+import { Operations } from "./operations.ts";
+
+export interface CloudRunOptions {
+  /** Task command: the container's args are appended. */
+  entry: string[];
+  cwd: string;
+  /** Env every task starts from (the sandbox endpoints, PATH…), read when an execution starts. */
+  baseEnv: () => Record<string, string>;
+  secret: (secret: string, version: string) => string | undefined;
+  /** SIGTERM → SIGKILL grace period of a task on timeout or cancel (Cloud Run: 10 s). */
+  graceMs?: number;
+  dataDir?: string;
+  log?: (event: string, fields: Record<string, unknown>) => void;
+  /** Wraps the HTTP handler (fault injection). */
+  wrap?: (handler: NodeHandler) => NodeHandler;
+}
+export interface CloudRun {
+  service: HttpService;
+  executions: ExecutionManager;
+  /** Cancels running executions (SIGTERM, SIGKILL after `graceMs`), waits for them, closes the port. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const LOC = "projects/[^/]+/locations/[^/]+";
+const JOB = `${LOC}/jobs/[^/:]+`;
+const EXEC = `${JOB}/executions/[^/:]+`;
+const re = (pattern: string): RegExp => new RegExp(`^${pattern}$`);
+
+function logPage(execution: ExecutionResource, logs: LogStore): string {
+  const id = execution.name.split("/").at(-1) as string;
+  const escapeHtml = (s: string) =>
+    s.replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c] as string);
+  const rows = logs.forExecution(id).map((e) => {
+    const text = e.textPayload ?? JSON.stringify(e.jsonPayload);
+    return `${e.timestamp} task ${e.labels["run.googleapis.com/task_index"]} attempt ${e.labels["run.googleapis.com/task_attempt"]} ${e.severity.padEnd(7)} ${escapeHtml(text)}`;
+  });
+  return `<!doctype html><title>Logs of ${id}</title><h1>${id}</h1><pre>\n${rows.join("\n")}\n</pre>\n`;
+}
+
+/**
+ * @example const run = await startCloudRun({ entry: [process.execPath, "fixture.ts"], cwd, baseEnv: () => ({}), secret: () => undefined });
+ */
+export async function startCloudRun(opts: CloudRunOptions): Promise<CloudRun> {
+  const jobs = new Collection<JobResource>("run-jobs", opts.dataDir);
+  const logs = new LogStore(opts.dataDir);
+  const operations = new Operations(opts.dataDir);
+  let baseUrl = "";
+  const executions = new ExecutionManager({
+    executions: new Collection<ExecutionResource>("run-executions", opts.dataDir),
+    logs,
+    secret: opts.secret,
+    entry: opts.entry,
+    cwd: opts.cwd,
+    baseEnv: opts.baseEnv,
+    graceMs: opts.graceMs ?? 10_000,
+    logUri: (name) => `${baseUrl}/sandbox/logs/${name}`,
+    onChange: (execution) => trackExecution(jobs, execution),
+    log: opts.log ?? (() => {}),
+  });
+  const methods = jobMethods({ jobs, executions, operations });
+  const send = (req: Request, value: unknown) => encodeEnums(value, RUN_ENUMS, wantsIntEnums(req.query));
+  const flag = (req: Request, key: string) => req.query.get(key) === "true";
+  const lookup = (name: string) => executions.deps.executions.get(name);
+
+  const router = new Router()
+    .add("POST", re("/v2/entries:list"), (req) => listEntries(logs.all(), req.body as ListRequest))
+    .add("GET", re(`/sandbox/logs/(?<name>${EXEC})`), (req) =>
+      rawReply(logPage(executions.get(req.params.name as string), logs), "text/html; charset=utf-8"),
+    )
+    .add("POST", re(`/v2/(?<parent>${LOC})/jobs`), (req) =>
+      send(
+        req,
+        methods.create(
+          req.params.parent as string,
+          req.query.get("jobId") ?? "",
+          req.body as object,
+          flag(req, "validateOnly"),
+        ),
+      ),
+    )
+    .add("GET", re(`/v2/(?<parent>${LOC})/jobs`), (req) =>
+      send(req, methods.list(req.params.parent as string, req.query)),
+    )
+    .add("GET", re(`/v2/(?<name>${LOC}/operations/[^/]+)`), (req) => {
+      const op = operations.render(req.params.name as string, lookup);
+      if (!op) throw new ApiError("NOT_FOUND", `Operation ${req.params.name} not found`);
+      return send(req, op);
+    })
+    .add("POST", re(`/v2/(?<name>${JOB}):run`), (req) =>
+      send(req, methods.run(req.params.name as string, req.body as object)),
+    )
+    .add("GET", re(`/v2/(?<name>${JOB})`), (req) => send(req, methods.get(req.params.name as string)))
+    .add("PATCH", re(`/v2/(?<name>${JOB})`), (req) =>
+      send(
+        req,
+        methods.update(
+          req.params.name as string,
+          req.body as object,
+          flag(req, "allowMissing"),
+          flag(req, "validateOnly"),
+        ),
+      ),
+    )
+    .add("DELETE", re(`/v2/(?<name>${JOB})`), (req) => send(req, methods.delete(req.params.name as string)))
+    .add("GET", re(`/v2/(?<parent>${JOB})/executions`), (req) => {
+      const parent = req.params.parent as string;
+      methods.get(parent);
+      const all = executions.deps.executions
+        .values()
+        .filter((e) => e.name.startsWith(`${parent}/executions/`))
+        .sort((a, b) => b.createTime.localeCompare(a.createTime));
+      const { items, nextPageToken } = paginate(all, req.query);
+      return send(req, nextPageToken ? { executions: items, nextPageToken } : { executions: items });
+    })
+    .add("GET", re(`/v2/(?<name>${EXEC})`), (req) => send(req, executions.get(req.params.name as string)))
+    .add("POST", re(`/v2/(?<name>${EXEC}):cancel`), (req) => {
+      const name = req.params.name as string;
+      const execution = executions.cancel(name);
+      return send(req, operations.forExecution(name.split("/").slice(0, 4).join("/"), execution));
+    })
+    .add("DELETE", re(`/v2/(?<name>${EXEC})`), (req) => {
+      const name = req.params.name as string;
+      const execution = executions.delete(name);
+      return send(req, operations.finished(name.split("/").slice(0, 4).join("/"), "Execution", execution));
+    });
+
+  const service = await startHttpServer(router, "cloud-run", opts.wrap ? { wrap: opts.wrap } : {});
+  baseUrl = service.url;
+  return {
+    service,
+    executions,
+    async stop(graceMs = 2_000) {
+      await executions.stopAll(graceMs);
+      await service.close();
+    },
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * The sandbox: every service the suite talks to, on 127.0.0.1 with ports from listen(0), in one process.
+ * Google Cloud half: Cloud Run Admin API v2 (+ Cloud Logging entries:list), Cloud Scheduler v1, Secret
+ * Manager v1. Data half: the reference admin API, BigQuery and the Supabase Management API.
+ *
+ * State is in memory by default; with `dataDir` it persists: control-plane resources as JSON files under
+ * `<dataDir>/control-plane/` (see http/store.ts for why not PGlite), the warehouse and Supabase databases
+ * as PGlite folders under `<dataDir>/warehouse` and `<dataDir>/supabase`.
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startAdminApi } from "./admin-api/server.ts";
+import { startWarehouse } from "./admin-api/warehouse.ts";
+import { startBigQuery } from "./bigquery/server.ts";
+import { type CloudRun, startCloudRun } from "./cloud-run/server.ts";
+import { createFaults, type FaultRule, type Faults, type ServiceName } from "./faults.ts";
+import type { SandboxClock } from "./scheduler/clock.ts";
+import { startScheduler } from "./scheduler/server.ts";
+import { startSecretManager } from "./secret-manager/server.ts";
+import { startSupabaseApi } from "./supabase/server.ts";
+
+export type { SandboxClock } from "./scheduler/clock.ts";
+
+/** The repository root: default working directory of execution tasks. */
+export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Fixed names of the sandbox (AGENTS.md "Sandbox endpoints"); the keys are not secret. */
+export const SANDBOX = {
+  project: "sandbox-project",
+  location: "us-central1",
+  caRootApiKey: "sandbox-root-key",
+  supabaseAccessToken: "sandbox-supabase-token",
+  supabaseProjectRef: "sandboxprojectref000",
+} as const;
+
+export interface SandboxOptions {
+  /** Persist state under this folder (keep it git-ignored, e.g. `.sandbox/data`). Default: in memory. */
+  dataDir?: string;
+  /** Seeded organisations of the admin API. */
+  orgs?: { active: number; inactive: number };
+  /** Command an execution task runs, before the container args. Default: `node --import tsx src/main.ts`. */
+  entry?: string[];
+  /** Working directory of execution tasks. Default: the repository root. */
+  cwd?: string;
+  scheduler?: { autoTick?: boolean; start?: Date };
+  /** Fault rules to start with (more at run time through `sandbox.faults` or `/__sandbox/faults`). */
+  faults?: Partial<Record<ServiceName, FaultRule[]>>;
+  /** Grace period between SIGTERM and SIGKILL for a task on timeout or cancel (Cloud Run: 10 s). */
+  graceMs?: number;
+  /** false: start only the Google Cloud half (no PGlite), for fast tests of it. Default true. */
+  data?: boolean;
+  /** No log lines at all. */
+  quiet?: boolean;
+  /** Where the JSON log lines go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface Sandbox {
+  /** The variables a job or a shell needs (AGENTS.md "Sandbox endpoints"). */
+  env: Record<string, string>;
+  urls: {
+    cloudRun: string;
+    scheduler: string;
+    secretManager: string;
+    adminApi?: string;
+    bigquery?: string;
+    supabase?: string;
+  };
+  clock: SandboxClock;
+  faults: Faults;
+  /** The Cloud Run emulator (tests wait on `cloudRun.executions.settled(name)`). */
+  cloudRun: CloudRun;
+  stop(): Promise<void>;
+}
+
+/** Variables of the host a task may need to start at all (a container has its own PATH and HOME). */
+const HOST_ENV = ["PATH", "HOME", "TMPDIR", "LANG", "SYSTEMROOT", "NO_COLOR"];
+
+/**
+ * Starts the sandbox.
+ * @example
+ * const sandbox = await startSandbox({ scheduler: { autoTick: false } });
+ * const jobs = new JobsClient({ apiEndpoint: "127.0.0.1", port: new URL(sandbox.urls.cloudRun).port, protocol: "http", fallback: true, auth });
+ * await sandbox.stop();
+ */
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const write = opts.quiet ? () => {} : (opts.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
+  const log = (message: string, fields: Record<string, unknown> = {}) =>
+    write(JSON.stringify({ severity: "INFO", message, component: "sandbox", ...fields }));
+  const faults = createFaults(opts.faults ?? {});
+  const dir = (name: string) => (opts.dataDir ? join(opts.dataDir, name) : undefined);
+  const stops: (() => Promise<void>)[] = [];
+  const env: Record<string, string> = {
+    ENVIRONMENT: "sandbox",
+    GCP_PROJECT_ID: SANDBOX.project,
+    CA_ROOT_API_KEY: SANDBOX.caRootApiKey,
+    SUPABASE_ACCESS_TOKEN: SANDBOX.supabaseAccessToken,
+    SUPABASE_PROJECT_REF: SANDBOX.supabaseProjectRef,
+  };
+  try {
+    const secrets = await startSecretManager({
+      project: SANDBOX.project,
+      ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+      seed: {
+        "ca-root-api-key-sandbox": SANDBOX.caRootApiKey,
+        "supabase-access-token-sandbox": SANDBOX.supabaseAccessToken,
+      },
+      wrap: (h) => faults.wrap("secretManager", h),
+    });
+    stops.push(() => secrets.service.close());
+    env.SECRET_MANAGER_API_URL = secrets.service.url;
+
+    const hostEnv = Object.fromEntries(
+      HOST_ENV.flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])),
+    );
+    const cloudRun = await startCloudRun({
+      entry: opts.entry ?? [process.execPath, "--import", "tsx", join(REPO_ROOT, "src", "main.ts")],
+      cwd: opts.cwd ?? REPO_ROOT,
+      baseEnv: () => ({ ...hostEnv, ...env }),
+      secret: (secret, version) => secrets.store.access(secret, version),
+      ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
+      ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+      log,
+      wrap: (h) => faults.wrap("cloudRun", h),
+    });
+    stops.push(() => cloudRun.stop());
+    env.CLOUD_RUN_API_URL = cloudRun.service.url;
+
+    const scheduler = await startScheduler({
+      ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+      ...(opts.scheduler?.autoTick !== undefined ? { autoTick: opts.scheduler.autoTick } : {}),
+      ...(opts.scheduler?.start ? { start: opts.scheduler.start } : {}),
+      cloudRunUrl: () => cloudRun.service.url,
+      log,
+      wrap: (h) => faults.wrap("scheduler", h),
+    });
+    stops.push(() => scheduler.stop());
+    env.CLOUD_SCHEDULER_API_URL = scheduler.service.url;
+
+    if (opts.data ?? true) {
+      // Two PGlite databases (one per concern): start them together, it saves seconds.
+      const [warehouse, supabase] = await Promise.all([
+        startWarehouse({
+          ...(dir("warehouse") ? { dataDir: dir("warehouse") } : {}),
+          ...(opts.orgs ? { orgs: opts.orgs } : {}),
+        }),
+        startSupabaseApi({
+          ...(dir("supabase") ? { dataDir: dir("supabase") } : {}),
+          token: SANDBOX.supabaseAccessToken,
+          projectRef: SANDBOX.supabaseProjectRef,
+          faults,
+        }),
+      ]);
+      stops.push(
+        () => supabase.close(),
+        () => warehouse.close(),
+      );
+      env.SUPABASE_API_URL = supabase.url;
+      const requestLog = (e: Record<string, unknown>) =>
+        write(JSON.stringify({ severity: "INFO", message: "request", ...e }));
+      const adminApi = await startAdminApi({
+        warehouse,
+        rootKey: SANDBOX.caRootApiKey,
+        faults,
+        log: requestLog,
+      });
+      stops.push(() => adminApi.close());
+      env.API_SERVICE_URL = adminApi.url;
+      const bigquery = await startBigQuery({ warehouse, projectId: SANDBOX.project, faults });
+      stops.push(() => bigquery.close());
+      env.BIGQUERY_API_URL = bigquery.url;
+    }
+
+    const urls = {
+      cloudRun: cloudRun.service.url,
+      scheduler: scheduler.service.url,
+      secretManager: secrets.service.url,
+      ...(env.API_SERVICE_URL ? { adminApi: env.API_SERVICE_URL } : {}),
+      ...(env.BIGQUERY_API_URL ? { bigquery: env.BIGQUERY_API_URL } : {}),
+      ...(env.SUPABASE_API_URL ? { supabase: env.SUPABASE_API_URL } : {}),
+    };
+    log("sandbox ready", { urls, persisted: Boolean(opts.dataDir) });
+    let stopping: Promise<void> | undefined;
+    return {
+      env,
+      urls,
+      clock: scheduler.clock,
+      faults,
+      cloudRun,
+      stop: () => {
+        // Scheduler first (no new executions), then Cloud Run (tasks stopped), then the rest.
+        stopping ??= (async () => {
+          await scheduler.stop();
+          await cloudRun.stop();
+          for (const stop of [...stops].reverse()) await stop();
+          log("sandbox stopped");
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * `release <env> [--from <job>]`: migrate → bootstrap → org-sync-all, each as an execution waited for; stops
+ * at the first failure with that step's logs; `--from` resumes at a step; a summary table at the end.
+ *
+ * @example
+ * ./scripts/release.sh stage
+ * ./scripts/release.sh stage --from bootstrap
+ */
+import { z } from "zod";
+import { ConfigError } from "../../runtime/errors.ts";
+import { parseCommandArgs } from "../args.ts";
+import { findJob, loadCatalog } from "../catalog.ts";
+import type { Command } from "../cli.ts";
+import { createClients } from "../clients.ts";
+import { confirm } from "../confirm.ts";
+import { runJobName } from "../desired.ts";
+import {
+  type ExecutionResult,
+  formatDuration,
+  reportExecution,
+  shortName,
+  startExecution,
+  waitForExecution,
+} from "../execution.ts";
+import { EXIT, type Io, printJson, println } from "../io.ts";
+import { resolveTarget } from "../target.ts";
+import { EXIT_DETACHED } from "./run-job.ts";
+
+export const RELEASE_STEPS = ["migrate", "bootstrap", "org-sync-all"] as const;
+const USAGE = `release <env> [--from ${RELEASE_STEPS.join("|")}] [--yes] [--json]`;
+
+const Args = z.object({
+  positionals: z.array(z.string()).length(1, "pass exactly one environment"),
+  from: z
+    .string()
+    .refine((step) => (RELEASE_STEPS as readonly string[]).includes(step), {
+      message: `--from must be one of ${RELEASE_STEPS.join(", ")}`,
+    })
+    .default("migrate"),
+  yes: z.boolean().default(false),
+  json: z.boolean().default(false),
+});
+
+interface StepRow {
+  step: string;
+  result: string;
+  execution: string;
+  duration: string;
+}
+
+async function run(argv: string[], io: Io): Promise<number> {
+  const args = parseCommandArgs(
+    argv,
+    { from: { type: "string" }, yes: { type: "boolean", short: "y" }, json: { type: "boolean" } },
+    Args,
+    USAGE,
+  );
+  const target = await resolveTarget(args.positionals[0], io);
+  const catalog = await loadCatalog(io);
+  const steps = RELEASE_STEPS.slice(RELEASE_STEPS.indexOf(args.from as (typeof RELEASE_STEPS)[number]));
+  for (const step of steps) {
+    if (!catalog.some((job) => job.name === step))
+      throw new ConfigError(`release step "${step}" is not in the catalog`);
+  }
+  if (!(await confirm(target, io, { yes: args.yes, action: `release (${steps.join(" → ")})` })))
+    return EXIT.failed;
+  const clients = createClients(target);
+  const rows: StepRow[] = RELEASE_STEPS.map((step) => ({
+    step,
+    result: steps.includes(step) ? "not run" : "skipped (--from)",
+    execution: "",
+    duration: "",
+  }));
+  let code: number = EXIT.ok;
+  try {
+    for (const step of steps) {
+      const job = findJob(catalog, step);
+      println(io.stderr, `release ${target.env.name}: ${step}…`);
+      const name = await startExecution(clients, runJobName(job, target), [job.name]);
+      const context = { io, clients, target };
+      const result: ExecutionResult = await waitForExecution(name, context);
+      const row = rows.find((candidate) => candidate.step === step);
+      if (row)
+        Object.assign(row, {
+          result: result.status,
+          execution: shortName(name),
+          duration: formatDuration(result.durationMs),
+        });
+      if (result.status === "detached") {
+        code = EXIT_DETACHED;
+        break;
+      }
+      if (result.status !== "succeeded") {
+        await reportExecution(result, context);
+        println(
+          io.stderr,
+          `release stopped at ${step}; fix it, then resume: ./scripts/release.sh ${target.env.name} --from ${step}`,
+        );
+        code = EXIT.failed;
+        break;
+      }
+    }
+  } finally {
+    await clients.close();
+  }
+  if (args.json) printJson(io, { steps: rows, ok: code === EXIT.ok });
+  else {
+    const { default: Table } = await import("cli-table3");
+    const table = new Table({
+      head: ["step", "result", "execution", "duration"],
+      style: { head: [], border: [] },
+    });
+    for (const row of rows) table.push([row.step, row.result, row.execution || "—", row.duration || "—"]);
+    println(io.stdout, table.toString());
+    println(
+      io.stdout,
+      code === EXIT.ok ? `release ${target.env.name}: done` : `release ${target.env.name}: FAILED`,
+    );
+  }
+  return code;
+}
+
+export const command: Command = {
+  help: `usage: ${USAGE}
+
+Runs the release steps ${RELEASE_STEPS.join(" → ")} in <env> as executions, waiting for each; stops at
+the first failure and prints that step's logs; a summary table at the end.
+
+  --from <step>   resume at this step (earlier steps are skipped)
+  --yes, -y       confirm for environments that ask (prod); or pipe "yes" on stdin
+  --json          print the summary as JSON`,
+  run,
+};

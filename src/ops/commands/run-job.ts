@@ -1,0 +1,97 @@
+/**
+ * `run-job <env> <job> [job flags]`: validate the job and its flags against the catalog, start an execution
+ * with the flags as container args, wait with live progress, then print the result, duration, log link and
+ * that execution's own logs. Exit 0 on success, 1 on failure or cancel, 130 when Ctrl-C stopped the waiting.
+ *
+ * @example
+ * ./scripts/run-job.sh stage bootstrap --force-sync
+ * ./scripts/run-job.sh sandbox quota-cleanup --no-wait
+ */
+import { ConfigError } from "../../runtime/errors.ts";
+import { findJob, loadCatalog, validateFlags } from "../catalog.ts";
+import type { Command } from "../cli.ts";
+import { createClients } from "../clients.ts";
+import { confirm } from "../confirm.ts";
+import { runJobName } from "../desired.ts";
+import { reportExecution, shortName, startExecution, waitForExecution } from "../execution.ts";
+import { EXIT, type Io, printJson, println } from "../io.ts";
+import { parseEnvironment, resolveTarget } from "../target.ts";
+
+const USAGE = "run-job <env> <job> [job flags] [--no-wait] [--yes] [--json]";
+/** Options of run-job itself; everything else after the job name (or after `--`) belongs to the job. */
+const OWN = new Set(["--no-wait", "--yes", "-y", "--json"]);
+
+export function splitArgs(argv: readonly string[]) {
+  const separator = argv.indexOf("--");
+  const head = separator >= 0 ? argv.slice(0, separator) : argv;
+  const own = head.filter((arg) => OWN.has(arg));
+  const rest = head.filter((arg) => !OWN.has(arg));
+  const [env, job, ...flags] = rest;
+  if (separator >= 0) flags.push(...argv.slice(separator + 1));
+  return {
+    env,
+    job,
+    flags,
+    noWait: own.includes("--no-wait"),
+    yes: own.includes("--yes") || own.includes("-y"),
+    json: own.includes("--json"),
+  };
+}
+
+export const EXIT_DETACHED = 130;
+
+async function run(argv: string[], io: Io): Promise<number> {
+  const args = splitArgs(argv);
+  if (args.env?.startsWith("-") || args.job?.startsWith("-")) {
+    throw new ConfigError(`put the environment and the job first (usage: ${USAGE})`);
+  }
+  // Validate everything local first: a typo must not need a running sandbox or credentials to be reported.
+  parseEnvironment(args.env);
+  const job = findJob(await loadCatalog(io), args.job);
+  validateFlags(job, args.flags);
+  const target = await resolveTarget(args.env, io);
+  const containerArgs = [job.name, ...args.flags];
+  if (!(await confirm(target, io, { yes: args.yes, action: `run ${containerArgs.join(" ")}` })))
+    return EXIT.failed;
+  const clients = createClients(target);
+  try {
+    const name = await startExecution(clients, runJobName(job, target), containerArgs);
+    println(io.stderr, `started ${shortName(name)} (${containerArgs.join(" ")}) in ${target.env.name}`);
+    if (args.noWait) {
+      if (args.json) printJson(io, { execution: name, status: "running" });
+      else println(io.stdout, name);
+      return EXIT.ok;
+    }
+    const context = { io, clients, target };
+    const result = await waitForExecution(name, context);
+    if (result.status === "detached") return EXIT_DETACHED;
+    if (args.json) {
+      printJson(io, {
+        execution: name,
+        status: result.status,
+        durationMs: result.durationMs,
+        logUri: result.logUri,
+      });
+    } else {
+      await reportExecution(result, context);
+    }
+    return result.status === "succeeded" ? EXIT.ok : EXIT.failed;
+  } finally {
+    await clients.close();
+  }
+}
+
+export const command: Command = {
+  help: `usage: ${USAGE}
+
+Runs <job> in <env> as a Cloud Run execution with [job flags] as its arguments (checked against the
+catalog first), waits for it and prints the result, duration, log link and that execution's logs.
+Exit code: 0 succeeded, 1 failed or cancelled, 2 bad invocation, 130 stopped waiting (Ctrl-C).
+
+  --no-wait   print the execution's name and return at once
+  --yes, -y   confirm for environments that ask (prod); or pipe "yes" on stdin
+  --json      print the result as JSON
+  --          everything after it is passed to the job unchanged
+Ctrl-C while waiting asks whether to cancel the execution (on a terminal).`,
+  run,
+};

@@ -1,0 +1,147 @@
+/**
+ * Run a Cloud Run job and wait for its execution: live progress (one rewritten line on a TTY, a line per
+ * change otherwise), Ctrl-C asks whether to cancel, and at the end the result, duration, log link and the
+ * execution's own log lines. Shared by `run-job` and `release`.
+ *
+ * @example
+ * const name = await startExecution(clients, jobName, ["bootstrap", "--force-sync"]);
+ * const result = await waitForExecution(name, { io, clients, target });
+ * result.status // "succeeded" | "failed" | "cancelled" | "detached"
+ */
+import type { protos } from "@google-cloud/run";
+import type { Clients } from "./clients.ts";
+import { type Io, println, readLine, sleep } from "./io.ts";
+import { executionLogs } from "./logs.ts";
+import type { Target } from "./target.ts";
+
+export type Execution = protos.google.cloud.run.v2.IExecution;
+export type ExecutionStatus = "succeeded" | "failed" | "cancelled" | "running" | "detached";
+
+export interface ExecutionResult {
+  name: string;
+  status: ExecutionStatus;
+  durationMs: number;
+  logUri: string;
+  execution: Execution;
+}
+
+export const shortName = (name: string): string => name.split("/").pop() ?? name;
+
+/** Timestamps arrive as `{seconds, nanos}` (seconds possibly a Long or string) or RFC 3339 strings. */
+export function toDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string") return new Date(value);
+  const { seconds, nanos } = value as { seconds?: unknown; nanos?: unknown };
+  if (seconds === undefined || seconds === null) return null;
+  return new Date(Number(String(seconds)) * 1000 + Number(nanos ?? 0) / 1e6);
+}
+
+export function statusOf(execution: Execution): ExecutionStatus {
+  if (!toDate(execution.completionTime)) return "running";
+  if ((execution.cancelledCount ?? 0) > 0) return "cancelled";
+  const failed =
+    (execution.failedCount ?? 0) > 0 || (execution.succeededCount ?? 0) < (execution.taskCount ?? 1);
+  return failed ? "failed" : "succeeded";
+}
+
+export function durationMs(execution: Execution, now: Date): number {
+  const start = toDate(execution.startTime) ?? toDate(execution.createTime);
+  const end = toDate(execution.completionTime) ?? now;
+  return start ? Math.max(0, end.getTime() - start.getTime()) : 0;
+}
+
+export const formatDuration = (ms: number): string =>
+  ms < 60_000
+    ? `${(ms / 1000).toFixed(1)}s`
+    : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+
+/** Starts an execution with `args` as the container's arguments; returns the execution's full name. */
+export async function startExecution(clients: Clients, jobName: string, args: string[]): Promise<string> {
+  const client = await clients.jobs();
+  const [operation] = await client.runJob({ name: jobName, overrides: { containerOverrides: [{ args }] } });
+  const metadata = operation.metadata as Execution | null;
+  if (metadata?.name) return metadata.name;
+  // Without metadata the operation's result is the finished execution.
+  const [execution] = await operation.promise();
+  if (!execution.name) throw new Error(`runJob ${jobName}: the operation named no execution`);
+  return execution.name;
+}
+
+const progressLine = (execution: Execution, ms: number): string =>
+  `${shortName(execution.name ?? "")}: ${execution.runningCount ?? 0} running, ${execution.succeededCount ?? 0} succeeded, ` +
+  `${execution.failedCount ?? 0} failed of ${execution.taskCount ?? 1} tasks (${formatDuration(ms)})`;
+
+interface WaitContext {
+  io: Io;
+  clients: Clients;
+  target: Target;
+}
+
+/** Ctrl-C while waiting: on a TTY ask; otherwise say how to cancel and stop waiting. */
+async function onInterrupt(
+  name: string,
+  { io, clients, target }: WaitContext,
+): Promise<"cancel" | "continue" | "detach"> {
+  const how = `gcloud run jobs executions cancel ${shortName(name)} --region ${target.env.region} --project ${target.env.project}`;
+  if (!io.isTTY) {
+    println(io.stderr, `\ninterrupted: stopped waiting; the execution keeps running. To cancel it: ${how}`);
+    return "detach";
+  }
+  io.stderr.write(
+    `\nCancel execution ${shortName(name)}? Type "yes" to cancel, anything else keeps it running: `,
+  );
+  if ((await readLine(io))?.trim().toLowerCase() !== "yes") return "continue";
+  await (await clients.executions()).cancelExecution({ name });
+  println(io.stderr, `cancel requested for ${shortName(name)}`);
+  return "cancel";
+}
+
+export async function waitForExecution(name: string, context: WaitContext): Promise<ExecutionResult> {
+  const { io, clients } = context;
+  const client = await clients.executions();
+  const now = () => io.now?.() ?? new Date();
+  let interruptHandled = false;
+  let lastLine = "";
+  for (;;) {
+    const [execution] = await client.getExecution({ name });
+    const status = statusOf(execution);
+    const line = progressLine(execution, durationMs(execution, now()));
+    if (io.isTTY) io.stderr.write(`\r\x1b[2K${line}`);
+    else if (line.replace(/\(.*\)$/, "") !== lastLine.replace(/\(.*\)$/, "")) println(io.stderr, line);
+    lastLine = line;
+    const result = {
+      name,
+      durationMs: durationMs(execution, now()),
+      logUri: execution.logUri ?? "",
+      execution,
+    };
+    if (status !== "running") {
+      if (io.isTTY) io.stderr.write("\n");
+      return { ...result, status };
+    }
+    if (io.interrupt?.aborted && !interruptHandled) {
+      interruptHandled = true;
+      const choice = await onInterrupt(name, context);
+      if (choice === "detach") return { ...result, status: "detached" };
+      continue; // "cancel": keep polling until the execution reports its cancelled end
+    }
+    await sleep(io.pollMs ?? 1000, interruptHandled ? undefined : io.interrupt);
+  }
+}
+
+/** The result block: status, duration, log link and that execution's own log lines. */
+export async function reportExecution(result: ExecutionResult, context: WaitContext): Promise<void> {
+  const { io } = context;
+  println(
+    io.stdout,
+    `${shortName(result.name)}: ${result.status.toUpperCase()} in ${formatDuration(result.durationMs)}`,
+  );
+  if (result.logUri) println(io.stdout, `logs: ${result.logUri}`);
+  try {
+    const lines = await executionLogs(context.target, context.clients, shortName(result.name));
+    println(io.stdout, `--- logs of ${shortName(result.name)} (${lines.length} lines) ---`);
+    for (const line of lines) println(io.stdout, line);
+  } catch (error) {
+    println(io.stderr, `could not read the logs of ${shortName(result.name)}: ${(error as Error).message}`);
+  }
+}

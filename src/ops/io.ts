@@ -1,0 +1,84 @@
+/**
+ * The world a command sees, injected so tests drive `main(argv, io)` in-process: environment variables,
+ * streams, a TTY flag, the clock, the catalog and an interrupt signal (Ctrl-C).
+ *
+ * @example
+ * const out: string[] = [];
+ * await main(["list-jobs", "sandbox", "--json"], { env: sandbox.env, stdout: { write: (s) => out.push(s) } });
+ */
+import type { AnyJob } from "../runtime/job.ts";
+
+export interface Output {
+  write(text: string): unknown;
+}
+
+export interface Io {
+  /** Environment variables (never read process.env below the CLI entry). */
+  env: Record<string, string | undefined>;
+  stdout: Output;
+  stderr: Output;
+  /** Where a typed confirmation comes from; absent or ended = no answer. */
+  stdin?: AsyncIterable<string | Buffer> | undefined;
+  /** True when a person watches: live progress lines and interactive prompts. */
+  isTTY?: boolean;
+  now?: () => Date;
+  /** The catalog to provision; defaults to jobs/index.ts (tests inject a modified one). */
+  catalog?: readonly AnyJob[];
+  /** Aborted when the operator presses Ctrl-C. */
+  interrupt?: AbortSignal;
+  /** Root of the checkout (for .sandbox/endpoints.json). */
+  cwd?: string;
+  /** Poll interval while waiting for an execution (tests shorten it). */
+  pollMs?: number;
+}
+
+/** Exit codes: 0 done, 1 failed or aborted, 2 bad invocation or configuration. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** A full Io from a partial one (tests pass only what they care about). */
+export function resolveIo(partial: Partial<Io> = {}): Io {
+  return {
+    env: partial.env ?? {},
+    stdout: partial.stdout ?? process.stdout,
+    stderr: partial.stderr ?? process.stderr,
+    stdin: partial.stdin,
+    isTTY: partial.isTTY ?? false,
+    now: partial.now ?? (() => new Date()),
+    catalog: partial.catalog,
+    interrupt: partial.interrupt,
+    cwd: partial.cwd ?? process.cwd(),
+    pollMs: partial.pollMs ?? 1000,
+  };
+}
+
+export const println = (out: Output, line = ""): void => {
+  out.write(`${line}\n`);
+};
+
+/** One line of JSON on stdout (for `--json`). */
+export const printJson = (io: Io, value: unknown): void => {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+};
+
+/** Reads the first line from stdin; `null` when stdin is absent or closes first. */
+export async function readLine(io: Io): Promise<string | null> {
+  if (!io.stdin) return null;
+  let buffer = "";
+  for await (const chunk of io.stdin) {
+    buffer += chunk.toString();
+    const newline = buffer.indexOf("\n");
+    if (newline >= 0) return buffer.slice(0, newline).replace(/\r$/, "");
+  }
+  return buffer.length > 0 ? buffer : null;
+}
+
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });

@@ -1,0 +1,178 @@
+/**
+ * The plan: what exists (read through the official clients) against what the catalog wants, normalised and
+ * diffed field by field. create / update (old → new) / unchanged / orphan.
+ *
+ * Only resources that carry our managed-by AND environment markers can be orphans; anything else in the
+ * project (another team's job, another environment's) is invisible to the plan and never touched.
+ *
+ * @example
+ * const plan = buildPlan(desired, await readActual(clients, target), target, { image: undefined });
+ * io.stdout.write(formatPlan(plan, target));
+ */
+import type { Clients } from "./clients.ts";
+import { parentOf } from "./clients.ts";
+import { type DesiredState, MANAGED_BY, type RunJob, type Trigger, triggerMarker } from "./desired.ts";
+import { type Flat, flattenRunJob, flattenTrigger } from "./normalize.ts";
+import type { Target } from "./target.ts";
+
+export type Action = "create" | "update" | "unchanged" | "orphan";
+export type Kind = "run-job" | "trigger";
+
+export interface Change {
+  field: string;
+  from: string | undefined;
+  to: string | undefined;
+}
+
+export interface PlanItem {
+  kind: Kind;
+  /** Full resource name. */
+  name: string;
+  action: Action;
+  changes: Change[];
+  desired?: RunJob | Trigger;
+  actual?: RunJob | Trigger;
+}
+
+export interface Plan {
+  items: PlanItem[];
+  /** Reasons the plan cannot be applied (e.g. a new job and no --image); printed with the plan. */
+  problems: string[];
+}
+
+export interface Actual {
+  runJobs: RunJob[];
+  triggers: Trigger[];
+}
+
+export async function readActual(clients: Clients, target: Target): Promise<Actual> {
+  const parent = parentOf(target);
+  const [[runJobs], [triggers]] = await Promise.all([
+    clients.jobs().then((client) => client.listJobs({ parent })),
+    clients.scheduler().then((client) => client.listJobs({ parent })),
+  ]);
+  return { runJobs, triggers };
+}
+
+export function diffFlat(actual: Flat, desired: Flat): Change[] {
+  const fields = [...new Set([...Object.keys(actual), ...Object.keys(desired)])].sort();
+  return fields
+    .filter((field) => actual[field] !== desired[field])
+    .map((field) => ({ field, from: actual[field], to: desired[field] }));
+}
+
+const shortName = (name: string): string => name.split("/").pop() ?? name;
+
+function withImage(job: RunJob, image: string, commit: string | undefined): RunJob {
+  const copy = structuredClone(job);
+  const container = copy.template?.template?.containers?.[0];
+  if (container) container.image = image;
+  if (commit !== undefined && copy.labels) copy.labels["source-commit"] = commit;
+  return copy;
+}
+
+/**
+ * @param options.image the --image given; without it an existing job keeps its image and source-commit label
+ *   (a deploy of config alone must never reset the image to :latest).
+ */
+export function buildPlan(
+  desired: DesiredState,
+  actual: Actual,
+  target: Target,
+  options: { image?: string | undefined },
+): Plan {
+  const plan: Plan = { items: [], problems: [] };
+  const actualJobs = new Map(actual.runJobs.map((job) => [job.name ?? "", job]));
+  for (const [name, wanted] of desired.runJobs) {
+    const existing = actualJobs.get(name);
+    let body = wanted;
+    if (!existing) {
+      if (!options.image) {
+        if (target.env.name === "sandbox")
+          body = withImage(wanted, `${target.env.imageRepository}:latest`, undefined);
+        else plan.problems.push(`${shortName(name)} does not exist yet: pass --image <ref> to create it`);
+      }
+      plan.items.push({ kind: "run-job", name, action: "create", changes: [], desired: body });
+      continue;
+    }
+    if (!options.image) {
+      const deployed = existing.template?.template?.containers?.[0]?.image ?? "";
+      body = withImage(wanted, deployed, existing.labels?.["source-commit"]);
+    }
+    const changes = diffFlat(flattenRunJob(existing), flattenRunJob(body));
+    const action = changes.length ? "update" : "unchanged";
+    plan.items.push({ kind: "run-job", name, action, changes, desired: body, actual: existing });
+  }
+  for (const job of actual.runJobs) {
+    const ours = job.labels?.["managed-by"] === MANAGED_BY && job.labels?.environment === target.env.name;
+    if (ours && !desired.runJobs.has(job.name ?? "")) {
+      plan.items.push({ kind: "run-job", name: job.name ?? "", action: "orphan", changes: [], actual: job });
+    }
+  }
+  const actualTriggers = new Map(actual.triggers.map((trigger) => [trigger.name ?? "", trigger]));
+  for (const [name, wanted] of desired.triggers) {
+    const existing = actualTriggers.get(name);
+    if (!existing) {
+      plan.items.push({ kind: "trigger", name, action: "create", changes: [], desired: wanted });
+      continue;
+    }
+    const changes = diffFlat(flattenTrigger(existing), flattenTrigger(wanted));
+    const action = changes.length ? "update" : "unchanged";
+    plan.items.push({ kind: "trigger", name, action, changes, desired: wanted, actual: existing });
+  }
+  const marker = triggerMarker(target.env.name);
+  for (const trigger of actual.triggers) {
+    if (trigger.description?.includes(marker) && !desired.triggers.has(trigger.name ?? "")) {
+      plan.items.push({
+        kind: "trigger",
+        name: trigger.name ?? "",
+        action: "orphan",
+        changes: [],
+        actual: trigger,
+      });
+    }
+  }
+  return plan;
+}
+
+export const count = (plan: Plan, action: Action): number =>
+  plan.items.filter((item) => item.action === action).length;
+
+export const hasChanges = (plan: Plan): boolean =>
+  plan.items.some((item) => item.action === "create" || item.action === "update");
+
+const SIGNS: Record<Action, string> = { create: "+", update: "~", unchanged: "=", orphan: "-" };
+const show = (value: string | undefined): string => (value === undefined ? "(none)" : JSON.stringify(value));
+
+export function formatPlan(plan: Plan, target: Target, prune = false): string {
+  const lines = [`Plan for ${target.env.name} (project ${target.env.project}, region ${target.env.region}):`];
+  for (const item of plan.items) {
+    if (item.action === "unchanged") continue;
+    const note =
+      item.action === "orphan" ? (prune ? " (will be deleted: --prune)" : " (kept; --prune deletes it)") : "";
+    lines.push(
+      `  ${SIGNS[item.action]} ${item.action.padEnd(6)} ${item.kind.padEnd(7)} ${shortName(item.name)}${note}`,
+    );
+    for (const change of item.changes)
+      lines.push(`      ${change.field}: ${show(change.from)} → ${show(change.to)}`);
+  }
+  for (const problem of plan.problems) lines.push(`  ! ${problem}`);
+  lines.push(
+    `Plan: ${count(plan, "create")} to create, ${count(plan, "update")} to update, ${count(plan, "unchanged")} unchanged, ${count(plan, "orphan")} orphaned`,
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+/** The plan for scripts: no request bodies, just names, actions and field changes. */
+export const planJson = (plan: Plan) => ({
+  items: plan.items.map(({ kind, name, action, changes }) => ({
+    kind,
+    name: shortName(name),
+    action,
+    changes,
+  })),
+  problems: plan.problems,
+  summary: Object.fromEntries(
+    (["create", "update", "unchanged", "orphan"] as const).map((a) => [a, count(plan, a)]),
+  ),
+});

@@ -1,0 +1,106 @@
+/**
+ * Where a command acts: the environment's row from the table plus the endpoints to reach.
+ *
+ * - `sandbox`: endpoints from the environment (CLOUD_RUN_API_URL, …) or from `.sandbox/endpoints.json`
+ *   written by `npm run sandbox`; neither → a ConfigError that says to start it.
+ * - test / stage / prod: Google's endpoints with Application Default Credentials — unless
+ *   CLOUD_RUN_API_URL is set, which points ANY environment at an emulator (a testing override: it is how the
+ *   tests show that a declined prod confirmation sends nothing mutating). A notice says so on stderr.
+ *
+ * @example
+ * const target = await resolveTarget("sandbox", io);
+ * target.endpoints?.cloudRun // "http://127.0.0.1:40123"
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  ENVIRONMENT_NAMES,
+  ENVIRONMENTS,
+  type Environment,
+  isEnvironmentName,
+  REFUSED_ENVIRONMENTS,
+} from "../runtime/environments.ts";
+import { ConfigError } from "../runtime/errors.ts";
+import type { Io } from "./io.ts";
+
+export interface Endpoints {
+  cloudRun: string;
+  scheduler: string;
+  secretManager: string;
+  /** Everything the sandbox published (API_SERVICE_URL, SUPABASE_API_URL, …). */
+  env: Record<string, string>;
+}
+
+export interface Target {
+  env: Environment;
+  /** Emulator endpoints (pass-through auth); null = Google's APIs with ADC. */
+  endpoints: Endpoints | null;
+  /** Base URL of the Cloud Run `:run` URLs the triggers POST to. */
+  runApiBase: string;
+  /** Base URL of Cloud Logging `entries:list`. */
+  loggingBase: string;
+}
+
+/** Validates an environment name: `local` gets its own explanation, anything unknown lists the valid ones. */
+export function parseEnvironment(name: string | undefined): Environment {
+  if (name === undefined) {
+    throw new ConfigError(`missing environment: pass one of ${ENVIRONMENT_NAMES.join(", ")}`);
+  }
+  const refused = REFUSED_ENVIRONMENTS[name];
+  if (refused) throw new ConfigError(refused);
+  if (!isEnvironmentName(name)) {
+    throw new ConfigError(
+      `unknown environment "${name}": valid environments are ${ENVIRONMENT_NAMES.join(", ")}`,
+    );
+  }
+  return ENVIRONMENTS[name];
+}
+
+const ENDPOINT_KEYS = ["CLOUD_RUN_API_URL", "CLOUD_SCHEDULER_API_URL", "SECRET_MANAGER_API_URL"] as const;
+
+async function readSandboxFile(io: Io): Promise<Record<string, string> | null> {
+  const file = join(io.cwd ?? process.cwd(), ".sandbox", "endpoints.json");
+  try {
+    const parsed = JSON.parse(await readFile(file, "utf8")) as { env?: Record<string, string> };
+    return parsed.env ?? null;
+  } catch {
+    // Absent or unreadable: the caller explains how to start the sandbox.
+    return null;
+  }
+}
+
+function endpointsFrom(vars: Record<string, string | undefined>): Endpoints | null {
+  const [run, scheduler, secrets] = ENDPOINT_KEYS.map((key) => vars[key]);
+  if (!run) return null;
+  const env = Object.fromEntries(
+    Object.entries(vars).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  // One emulator URL may serve everything; fall back to Cloud Run's when a service has none of its own.
+  return { cloudRun: run, scheduler: scheduler ?? run, secretManager: secrets ?? run, env };
+}
+
+/** The environment plus the endpoints to reach; see the module comment for the rules. */
+export async function resolveTarget(name: string | undefined, io: Io): Promise<Target> {
+  const env = parseEnvironment(name);
+  let endpoints = endpointsFrom(io.env);
+  if (!endpoints && env.name === "sandbox") {
+    const file = await readSandboxFile(io);
+    endpoints = file ? endpointsFrom(file) : null;
+    if (!endpoints) {
+      throw new ConfigError(
+        "the sandbox is not running (no CLOUD_RUN_API_URL and no .sandbox/endpoints.json): start the sandbox: npm run sandbox",
+      );
+    }
+  }
+  if (endpoints && env.name !== "sandbox") {
+    io.stderr.write(
+      `note: CLOUD_RUN_API_URL is set: "${env.name}" talks to the emulator at ${endpoints.cloudRun}, not to Google\n`,
+    );
+  }
+  return {
+    env,
+    endpoints,
+    runApiBase: endpoints ? endpoints.cloudRun.replace(/\/$/, "") : "https://run.googleapis.com",
+    loggingBase: endpoints ? endpoints.cloudRun.replace(/\/$/, "") : "https://logging.googleapis.com",
+  };
+}

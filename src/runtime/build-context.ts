@@ -1,0 +1,113 @@
+/**
+ * Builds the JobContext a job runs with. Clients are lazy: the module of a dependency is imported only
+ * when the job `uses` it (the Google BigQuery library alone costs ~70 ms to import), and the client is
+ * constructed on first access. Touching a client the job did not declare is a programming error that
+ * the job's `uses` list must fix, so it throws a ConfigError (exit 2) instead of reaching a server.
+ */
+import type { AdminApi } from "./admin-api.ts";
+import type { BigQueryClient } from "./bigquery.ts";
+import type { RuntimeConfig } from "./config.ts";
+import type { Clock, JobContext } from "./context.ts";
+import { ConfigError } from "./errors.ts";
+import { createHttpClient, type HttpClient } from "./http.ts";
+import type { AnyJob, Dependency } from "./job.ts";
+import type { Logger } from "./logger.ts";
+import { createShard } from "./shard.ts";
+import type { SupabaseClient } from "./supabase.ts";
+
+/** Supabase's Management API blocks a token for the next full minute after a 429. */
+export const SUPABASE_RETRY_AFTER_MS = 60_000;
+
+export interface BuiltContext {
+  ctx: JobContext;
+  /** Closes the connection pools the job opened (waits for in-flight requests). */
+  close(): Promise<void>;
+}
+
+type Modules = {
+  adminApi?: typeof import("./admin-api.ts");
+  supabase?: typeof import("./supabase.ts");
+  bigquery?: typeof import("./bigquery.ts");
+};
+
+/** `idempotencyKey` format: `${job}:${YYYY-MM-DD}` (UTC) and an optional scope. */
+export function idempotencyKey(job: string, now: Date, scope?: string): string {
+  return `${job}:${now.toISOString().slice(0, 10)}${scope ? `:${scope}` : ""}`;
+}
+
+/**
+ * @example
+ * const { ctx, close } = await buildContext({ job, config, jobEnv, flags, log, clock, signal });
+ * try { await job.run(ctx) } finally { await close() }
+ */
+export async function buildContext(input: {
+  job: AnyJob;
+  config: RuntimeConfig;
+  jobEnv: unknown;
+  flags: Record<string, unknown>;
+  log: Logger;
+  clock: Clock;
+  signal: AbortSignal;
+}): Promise<BuiltContext> {
+  const { job, config, log, clock, signal } = input;
+  const uses = new Set<Dependency>(job.uses);
+  const modules: Modules = {
+    adminApi: uses.has("admin-api") ? await import("./admin-api.ts") : undefined,
+    supabase: uses.has("supabase") ? await import("./supabase.ts") : undefined,
+    bigquery: uses.has("bigquery") ? await import("./bigquery.ts") : undefined,
+  };
+  const pools: HttpClient[] = [];
+  const http = (options: Parameters<typeof createHttpClient>[0]) => {
+    const client = createHttpClient(options);
+    pools.push(client);
+    return client;
+  };
+  const undeclared = (dep: Dependency, property: string) =>
+    new ConfigError(
+      `Job "${job.name}" used ctx.${property} but does not declare it: add "${dep}" to the job's \`uses\` (jobs/…/${job.name}.ts), so its configuration is checked before the run`,
+    );
+  let api: AdminApi | undefined;
+  let supabase: SupabaseClient | undefined;
+  let bigquery: BigQueryClient | undefined;
+
+  const ctx: JobContext = {
+    job: job.name,
+    flags: input.flags,
+    config,
+    env: (input.jobEnv ?? {}) as Record<string, unknown>,
+    log,
+    clock,
+    shard: createShard(config.cloudRun.taskIndex, config.cloudRun.taskCount, config.cloudRun.taskAttempt),
+    signal,
+    idempotencyKey: (scope) => idempotencyKey(job.name, clock.now(), scope),
+    get api(): AdminApi {
+      if (!modules.adminApi || !config.api) throw undeclared("admin-api", "api");
+      api ??= modules.adminApi.createAdminApi(
+        http({ baseUrl: config.api.url, headers: { "X-CA-Root-Key": config.api.key }, log, signal }),
+      );
+      return api;
+    },
+    get supabase(): SupabaseClient {
+      if (!modules.supabase || !config.supabase) throw undeclared("supabase", "supabase");
+      const { url, token, projectRef } = config.supabase;
+      supabase ??= modules.supabase.createSupabaseClient(
+        http({
+          baseUrl: url,
+          headers: { authorization: `Bearer ${token}` },
+          defaultRetryAfterMs: SUPABASE_RETRY_AFTER_MS,
+          log,
+          signal,
+        }),
+        projectRef,
+      );
+      return supabase;
+    },
+    get bigquery(): BigQueryClient {
+      if (!modules.bigquery || !config.bigquery) throw undeclared("bigquery", "bigquery");
+      const { projectId, apiUrl } = config.bigquery;
+      bigquery ??= modules.bigquery.createBigQueryClient({ projectId, log, ...(apiUrl ? { apiUrl } : {}) });
+      return bigquery;
+    },
+  };
+  return { ctx, close: async () => void (await Promise.all(pools.map((p) => p.close()))) };
+}

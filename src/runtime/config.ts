@@ -1,0 +1,189 @@
+/**
+ * The only reader of environment keys. `loadConfig(job, env)` parses the environment once with zod and
+ * reports EVERY bad or missing key in one ConfigError (exit 2, before any side effect). Only what the
+ * chosen job `uses` is required. Precedence: explicit variable > environments table > built-in default.
+ */
+import { z } from "zod";
+import { KEY_SPECS } from "./config-keys.ts";
+import { ENVIRONMENTS, type Environment, type EnvironmentName, isEnvironmentName } from "./environments.ts";
+import { ConfigError } from "./errors.ts";
+import type { AnyJob } from "./job.ts";
+import type { LogLevel } from "./logger.ts";
+
+export { CONFIG_KEYS, type ConfigKeyDoc } from "./config-keys.ts";
+
+export interface RuntimeConfig {
+  environment: EnvironmentName;
+  /** The admin API's vocabulary: testing | staging | production | sandbox. */
+  environmentLabel: Environment["label"];
+  /** GCP_PROJECT_ID, else the environments table. */
+  project: string;
+  /** CLOUD_RUN_REGION, else the environments table. */
+  region: string;
+  logLevel: LogLevel;
+  release: { version: string; commit: string };
+  cloudRun: {
+    job: string | null;
+    execution: string | null;
+    taskIndex: number;
+    taskCount: number;
+    taskAttempt: number;
+    /** CLOUD_RUN_API_URL; null = https://run.googleapis.com with a metadata-server token. */
+    apiUrl: string | null;
+  };
+  /** Present when the job uses "admin-api". */
+  api: { url: string; key: string } | null;
+  /** Present when the job uses "supabase". */
+  supabase: { url: string; token: string; projectRef: string } | null;
+  /** Present when the job uses "bigquery". apiUrl null = Google's endpoint. */
+  bigquery: { projectId: string; apiUrl: string | null } | null;
+  /** Values to redact from every log line and error. */
+  secrets: string[];
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+
+/** True for loopback hosts (127.0.0.0/8, ::1, localhost): plain http never leaves the machine there. */
+export function isLoopbackUrl(value: string): boolean {
+  try {
+    const host = new URL(value).hostname;
+    return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
+const baseShape = Object.fromEntries(KEY_SPECS.map((k) => [k.name, k.schema]));
+const baseSchema = z.object(baseShape);
+type Parsed = Record<string, unknown>;
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+/** Cross-key rules: what the job needs, table fallbacks, and http only in the sandbox or on loopback. */
+function requirements(job: AnyJob, v: Parsed, ctx: z.RefinementCtx): void {
+  const problem = (key: string, message: string) => ctx.addIssue({ code: "custom", path: [key], message });
+  const missing = (key: string, why: string, fix: string) => problem(key, `required ${why}; ${fix}`);
+  const raw = str(v.ENVIRONMENT);
+  const name = raw !== undefined && isEnvironmentName(raw) ? raw : undefined;
+  const uses = new Set(job.uses);
+  if (v.ENVIRONMENT === undefined)
+    missing("ENVIRONMENT", "by every job", "set ENVIRONMENT=test, stage, prod or sandbox");
+  const sandbox = name === "sandbox";
+  for (const k of ["API_SERVICE_URL", "SUPABASE_API_URL", "BIGQUERY_API_URL", "CLOUD_RUN_API_URL"]) {
+    const u = str(v[k]);
+    if (u?.startsWith("http:") && !sandbox && !isLoopbackUrl(u)) {
+      problem(
+        k,
+        `"${u}" is plain http; use https (http is only allowed with ENVIRONMENT=sandbox or a loopback host)`,
+      );
+    }
+  }
+  const task = { index: v.CLOUD_RUN_TASK_INDEX, count: v.CLOUD_RUN_TASK_COUNT };
+  if (typeof task.index === "number" && typeof task.count === "number" && task.index >= task.count) {
+    problem("CLOUD_RUN_TASK_INDEX", `must be below CLOUD_RUN_TASK_COUNT (${task.count}), got ${task.index}`);
+  }
+  const by = (dep: string) => `by job "${job.name}" (it uses ${dep})`;
+  if (uses.has("admin-api")) {
+    if (v.CA_ROOT_API_KEY === undefined)
+      missing(
+        "CA_ROOT_API_KEY",
+        by("admin-api"),
+        "on Cloud Run it comes from the ca-root-api-key-<env> secret; locally export it",
+      );
+    if (v.API_SERVICE_URL === undefined && name && !ENVIRONMENTS[name].apiUrl) {
+      missing(
+        "API_SERVICE_URL",
+        `${by("admin-api")}: the environments table has no API URL for "${name}"`,
+        "set API_SERVICE_URL to the admin API's https base URL",
+      );
+    }
+  }
+  if (uses.has("supabase") && v.SUPABASE_ACCESS_TOKEN === undefined) {
+    missing(
+      "SUPABASE_ACCESS_TOKEN",
+      by("supabase"),
+      "on Cloud Run it comes from the supabase-access-token-<env> secret; locally export it",
+    );
+  }
+}
+
+/** Drops empty values: Cloud Run and shells often pass `KEY=` meaning "unset". */
+const present = (env: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+
+const describe = (issue: z.core.$ZodIssue) =>
+  `${issue.path.map(String).join(".") || "(environment)"}: ${issue.message}`;
+
+/**
+ * @example
+ * const { config, jobEnv } = loadConfig(job, process.env);  // throws ConfigError listing every problem
+ * config.api?.url;      // "https://api.cloudact.ai" for ENVIRONMENT=prod
+ */
+export function loadConfig(
+  job: AnyJob,
+  env: Record<string, string | undefined>,
+): { config: RuntimeConfig; jobEnv: unknown } {
+  const raw = present(env);
+  const schema = baseSchema.superRefine((v, ctx) => requirements(job, v, ctx), { when: () => true });
+  const base = schema.safeParse(raw);
+  const own = job.env ? (job.env as z.ZodType).safeParse(raw) : { success: true as const, data: {} };
+  const problems = [...(base.error?.issues ?? []), ...(own.error?.issues ?? [])].map(describe);
+  if (!base.success || !own.success || problems.length) {
+    throw new ConfigError(
+      `Configuration of job "${job.name}" is invalid (${problems.length} problem(s))`,
+      problems,
+    );
+  }
+  return { config: toRuntimeConfig(job, base.data as Parsed), jobEnv: own.data };
+}
+
+function toRuntimeConfig(job: AnyJob, v: Parsed): RuntimeConfig {
+  const row = ENVIRONMENTS[v.ENVIRONMENT as EnvironmentName];
+  const uses = new Set(job.uses);
+  const project = str(v.GCP_PROJECT_ID) ?? row.project;
+  const api = uses.has("admin-api")
+    ? { url: str(v.API_SERVICE_URL) ?? (row.apiUrl as string), key: str(v.CA_ROOT_API_KEY) as string }
+    : null;
+  const supabase = uses.has("supabase")
+    ? {
+        url: str(v.SUPABASE_API_URL) ?? "https://api.supabase.com",
+        token: str(v.SUPABASE_ACCESS_TOKEN) as string,
+        projectRef: str(v.SUPABASE_PROJECT_REF) ?? row.supabaseProjectRef,
+      }
+    : null;
+  // Redact every secret present in the environment, even of keys this job does not use.
+  const secrets = KEY_SPECS.filter((k) => k.secret)
+    .map((k) => str(v[k.name]))
+    .filter((s): s is string => s !== undefined);
+  return {
+    environment: row.name,
+    environmentLabel: row.label,
+    project,
+    region: str(v.CLOUD_RUN_REGION) ?? row.region,
+    logLevel: v.LOG_LEVEL as LogLevel,
+    release: readRelease(v),
+    cloudRun: {
+      job: str(v.CLOUD_RUN_JOB) ?? null,
+      execution: str(v.CLOUD_RUN_EXECUTION) ?? null,
+      taskIndex: v.CLOUD_RUN_TASK_INDEX as number,
+      taskCount: v.CLOUD_RUN_TASK_COUNT as number,
+      taskAttempt: v.CLOUD_RUN_TASK_ATTEMPT as number,
+      apiUrl: str(v.CLOUD_RUN_API_URL) ?? null,
+    },
+    api,
+    supabase,
+    bigquery: uses.has("bigquery") ? { projectId: project, apiUrl: str(v.BIGQUERY_API_URL) ?? null } : null,
+    secrets,
+  };
+}
+
+/** RELEASE_VERSION and GIT_COMMIT ("dev" when unset), for `--version` and the `release` log label. */
+export function readRelease(env: Record<string, unknown>): { version: string; commit: string } {
+  return { version: str(env.RELEASE_VERSION) || "dev", commit: str(env.GIT_COMMIT) || "dev" };
+}
+
+/** Values of secret keys found in a raw environment, to redact even when the config did not parse. */
+export function secretValues(env: Record<string, string | undefined>): string[] {
+  return KEY_SPECS.filter((k) => k.secret)
+    .map((k) => env[k.name])
+    .filter((s): s is string => Boolean(s));
+}

@@ -1,0 +1,193 @@
+/**
+ * The JSON-over-HTTP client every API client is built on: one undici Pool per client (keep-alive), a
+ * per-call timeout longer than the server's work, p-retry with the policy of ./http-policy.ts, and zod
+ * validation of every response. Headers (API keys) go to the base URL's origin only: a redirect to
+ * another origin is refused, never followed, so a key cannot leak to a third party.
+ */
+import pRetry from "p-retry";
+import { Pool } from "undici";
+import type { z } from "zod";
+import { sleep as systemSleep } from "./clock.ts";
+import { PermanentError, RetryableError } from "./errors.ts";
+import { backoffDelay, isRetryableStatus, parseRetryAfter } from "./http-policy.ts";
+import { header, mayHaveReachedServer, parseBase, queryString, transportError } from "./http-request.ts";
+import { describeResponse, excerpt, parseJsonBody } from "./http-response.ts";
+import { createRedactor, type Logger, silentLogger } from "./logger.ts";
+
+export interface HttpClientOptions {
+  baseUrl: string;
+  /** Sent ONLY to baseUrl's origin (redirects to another origin are refused). Values are redacted from errors. */
+  headers?: Record<string, string>;
+  /** Per call, default 11 min: longer than the server's longest work (bootstrap ≤ 10 min). */
+  timeoutMs?: number;
+  /** Retries after the first attempt, default 3 (so at most 4 requests). */
+  retries?: number;
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  /** Wait for a 429 without Retry-After (Supabase blocks the next full minute: 60_000). */
+  defaultRetryAfterMs?: number;
+  log?: Logger;
+  /** Aborts waits between retries and stops new attempts; an in-flight request is allowed to finish. */
+  signal?: AbortSignal;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Permit plain http to a non-loopback host (only for the metadata server). */
+  allowInsecure?: boolean;
+}
+
+export interface RequestOptions<T> {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  schema: z.ZodType<T>;
+  /** GET/PUT/DELETE default true; a POST or PATCH is retried after it may have reached the server only when true. */
+  idempotent?: boolean;
+  /** Sent as Idempotency-Key. */
+  idempotencyKey?: string;
+  timeoutMs?: number;
+}
+
+export interface HttpResponse<T> {
+  status: number;
+  data: T;
+  requestId?: string;
+  attempts: number;
+}
+
+export interface HttpClient {
+  request<T>(options: RequestOptions<T>): Promise<HttpResponse<T>>;
+  close(): Promise<void>;
+}
+
+export const HTTP_DEFAULTS = {
+  timeoutMs: 11 * 60_000,
+  retries: 3,
+  minDelayMs: 500,
+  maxDelayMs: 30_000,
+  maxRedirects: 5,
+} as const;
+
+/**
+ * @example
+ * const http = createHttpClient({ baseUrl: "https://api.cloudact.ai", headers: { "X-CA-Root-Key": key }, log });
+ * const { data } = await http.request({ method: "GET", path: "/api/v1/admin/bootstrap/status", schema });
+ * await http.close();
+ */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const base = parseBase(options);
+  const o = { ...HTTP_DEFAULTS, ...withoutUndefined(options) };
+  const log = options.log ?? silentLogger;
+  const sleep = options.sleep ?? systemSleep;
+  const headerValues = Object.values(options.headers ?? {}).flatMap((v) => [v, v.split(/\s+/).at(-1) ?? v]);
+  const redact = createRedactor(headerValues) as (s: string) => string;
+  const pool = new Pool(base.origin, { connections: 16, keepAliveTimeout: 30_000 });
+
+  async function once<T>(req: RequestOptions<T>): Promise<Omit<HttpResponse<T>, "attempts">> {
+    const timeoutMs = req.timeoutMs ?? o.timeoutMs;
+    let method: string = req.method;
+    let path = base.prefix + req.path + queryString(req.query);
+    let body = req.body === undefined ? undefined : JSON.stringify(req.body);
+    for (let hop = 0; ; hop++) {
+      const url = base.origin + path;
+      const timer = AbortSignal.timeout(timeoutMs);
+      const headers: Record<string, string> = {
+        accept: "application/json",
+        "user-agent": "scheduler-jobs",
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...(req.idempotencyKey ? { "idempotency-key": req.idempotencyKey } : {}),
+        ...options.headers,
+      };
+      let status: number;
+      let responseHeaders: Record<string, string | string[] | undefined>;
+      let text: string;
+      try {
+        const res = await pool.request({ path, method: method as "GET", headers, body, signal: timer });
+        status = res.statusCode;
+        responseHeaders = res.headers;
+        text = await res.body.text();
+      } catch (error) {
+        throw transportError(error, method, url, timer.aborted ? timeoutMs : undefined, redact);
+      }
+      const info = describeResponse(method, url, status, responseHeaders);
+      const location = header(responseHeaders, "location");
+      if (status >= 300 && status < 400 && location) {
+        const target = new URL(location, url);
+        if (target.origin !== base.origin) {
+          throw new PermanentError(
+            `${info.what} redirected to another origin (${target.origin}${target.pathname}); not followed so the credentials stay with ${base.origin}. Point the base URL at the final address.`,
+            { status },
+          );
+        }
+        if (hop >= o.maxRedirects)
+          throw new PermanentError(`${info.what}: more than ${o.maxRedirects} redirects`, { status });
+        path = target.pathname + target.search;
+        if (status === 303) [method, body] = ["GET", undefined];
+        continue;
+      }
+      if (status < 200 || status >= 300) {
+        const message = redact(
+          `Request failed with status ${status}: ${info.what}${info.rid}: ${excerpt(text)}`,
+        );
+        if (!isRetryableStatus(status)) throw new PermanentError(message, { status });
+        const retryAfterMs =
+          parseRetryAfter(header(responseHeaders, "retry-after")) ??
+          (status === 429 ? options.defaultRetryAfterMs : undefined);
+        const error = new RetryableError(message, { status, retryAfterMs });
+        if (status !== 429) mayHaveReachedServer.add(error);
+        throw error;
+      }
+      const data = parseJsonBody(req.schema, text, info, redact);
+      return { status, data, ...(info.requestId ? { requestId: info.requestId } : {}) };
+    }
+  }
+
+  return {
+    async request<T>(req: RequestOptions<T>): Promise<HttpResponse<T>> {
+      const idempotent = req.idempotent ?? !["POST", "PATCH"].includes(req.method);
+      let attempts = 0;
+      try {
+        const result = await pRetry(
+          async () => {
+            attempts++;
+            return once(req);
+          },
+          {
+            retries: o.retries,
+            minTimeout: 0, // waits happen in shouldRetry (Retry-After, injectable sleep)
+            maxTimeout: 0,
+            signal: options.signal,
+            shouldRetry: async ({ error, attemptNumber, retriesLeft }) => {
+              if (!(error instanceof RetryableError)) return false;
+              if (!idempotent && mayHaveReachedServer.has(error)) return false;
+              const delay = error.retryAfterMs ?? backoffDelay(attemptNumber, o.minDelayMs, o.maxDelayMs);
+              log.warn(`Retrying ${req.method} ${base.origin}${req.path} in ${delay} ms: ${error.message}`, {
+                status: error.status,
+                attempt: attemptNumber,
+                retries_left: retriesLeft,
+                delay_ms: delay,
+              });
+              await sleep(delay, options.signal);
+              return true;
+            },
+          },
+        );
+        return { ...result, attempts };
+      } catch (error) {
+        if (error instanceof RetryableError && attempts > 1) {
+          const { status, retryAfterMs } = error;
+          throw new RetryableError(`${error.message} (gave up after ${attempts} attempts)`, {
+            status,
+            retryAfterMs,
+            cause: error.cause,
+          });
+        }
+        throw error;
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

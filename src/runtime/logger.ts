@@ -1,0 +1,151 @@
+/**
+ * One JSON line per log entry on stdout: Cloud Logging turns `severity` and `message` into a structured
+ * entry, and every other key into `jsonPayload` fields. On a TTY the same entry is printed as a short
+ * human line instead. Secret values are replaced by `[redacted]` wherever they appear: message, fields,
+ * error messages, stacks and causes.
+ */
+
+export const LOG_LEVELS = ["debug", "info", "notice", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFields = Record<string, unknown>;
+
+/** Cloud Logging's severity names for our levels. */
+const SEVERITY: Readonly<Record<LogLevel, string>> = {
+  debug: "DEBUG",
+  info: "INFO",
+  notice: "NOTICE",
+  warn: "WARNING",
+  error: "ERROR",
+};
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  notice(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger whose entries also carry `labels` (e.g. `{ org_slug: "acme" }`). */
+  child(labels: LogFields): Logger;
+}
+
+export interface LoggerOptions {
+  /** Entries below this level are dropped. Default "info". */
+  level?: LogLevel;
+  /** Keys on every entry: job, environment, execution, task, attempt, release. */
+  labels?: LogFields;
+  /** Receives each complete line (with its newline). Default: process.stdout. */
+  write?: (line: string) => void;
+  /** Human-readable lines (for a TTY) instead of JSON. */
+  pretty?: boolean;
+  /** Values never to print (API keys, tokens). */
+  secrets?: readonly string[];
+  now?: () => Date;
+}
+
+export const REDACTED = "[redacted]";
+/** Keys an entry owns; a field with the same name is kept under `field_<name>` instead of overwriting it. */
+const RESERVED = new Set(["severity", "message", "time"]);
+/**
+ * Values shorter than this are not treated as secrets: replacing a 1–3 character string would mangle
+ * every line, and real keys and tokens are far longer.
+ */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * @example
+ * const log = createLogger({ level: "info", labels: { job: "quota-reset" }, secrets: [apiKey] });
+ * log.info("Reset daily quotas", { orgs_processed: 12 });
+ * // {"severity":"INFO","message":"Reset daily quotas","time":"…","job":"quota-reset","orgs_processed":12}
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const threshold = LOG_LEVELS.indexOf(options.level ?? "info");
+  const write = options.write ?? ((line: string) => void process.stdout.write(line));
+  const now = options.now ?? (() => new Date());
+  const redact = createRedactor(options.secrets ?? []);
+
+  const make = (labels: LogFields): Logger => {
+    const emit = (level: LogLevel, message: string, fields: LogFields = {}) => {
+      if (LOG_LEVELS.indexOf(level) < threshold) return;
+      const entry: LogFields = { severity: SEVERITY[level], message, time: now().toISOString(), ...labels };
+      for (const [key, value] of Object.entries(fields)) {
+        entry[RESERVED.has(key) ? `field_${key}` : key] = value;
+      }
+      const safe = redact(toPlain(entry)) as LogFields;
+      write(options.pretty ? formatPretty(safe, Object.keys(labels)) : `${JSON.stringify(safe)}\n`);
+    };
+    return {
+      debug: (m, f) => emit("debug", m, f),
+      info: (m, f) => emit("info", m, f),
+      notice: (m, f) => emit("notice", m, f),
+      warn: (m, f) => emit("warn", m, f),
+      error: (m, f) => emit("error", m, f),
+      child: (more) => make({ ...labels, ...more }),
+    };
+  };
+  return make(options.labels ?? {});
+}
+
+/** A logger that drops everything (tests, or code that needs a Logger before config is known). */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  notice() {},
+  warn() {},
+  error() {},
+  child: () => silentLogger,
+};
+
+/**
+ * Returns a function that deep-copies a JSON-ready value with every secret replaced by `[redacted]`.
+ * Longest secrets first, so a secret containing another is replaced whole.
+ */
+export function createRedactor(secrets: readonly string[]): (value: unknown) => unknown {
+  const list = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort(
+    (a, b) => b.length - a.length,
+  );
+  const text = (s: string) => list.reduce((acc, secret) => acc.replaceAll(secret, REDACTED), s);
+  const walk = (value: unknown): unknown => {
+    if (typeof value === "string") return text(value);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [text(k), walk(v)]));
+    }
+    return value;
+  };
+  return list.length ? walk : (value) => value;
+}
+
+/** Serialises an error with name, message, status/code and its cause chain (no secrets: redacted later). */
+export function serializeError(error: unknown, depth = 0): unknown {
+  if (!(error instanceof Error)) return error;
+  const out: LogFields = { name: error.name, message: error.message };
+  const extra = error as Error & { status?: unknown; code?: unknown; problems?: unknown };
+  if (extra.status !== undefined) out.status = extra.status;
+  if (extra.code !== undefined) out.code = extra.code;
+  if (Array.isArray(extra.problems) && extra.problems.length) out.problems = extra.problems;
+  // Stacks only for unexpected errors (bugs); our own errors already say what and where.
+  if (!["ConfigError", "PermanentError", "RetryableError"].includes(error.name)) out.stack = error.stack;
+  if (error.cause !== undefined && depth < 5) out.cause = serializeError(error.cause, depth + 1);
+  return out;
+}
+
+/** Makes a value safe for JSON.stringify: errors serialised, bigints as strings, cycles cut. */
+function toPlain(value: unknown, seen = new WeakSet<object>()): unknown {
+  if (value instanceof Error) return toPlain(serializeError(value), seen);
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Date) return value.toISOString();
+  if (value === null || typeof value !== "object") return value;
+  if (seen.has(value)) return "[circular]";
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((v) => toPlain(v, seen));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v, seen)]));
+}
+
+function formatPretty(entry: LogFields, labelKeys: readonly string[]): string {
+  const time = String(entry.time).slice(11, 23);
+  const skip = new Set([...RESERVED, ...labelKeys.filter((k) => k !== "job")]);
+  const rest = Object.entries(entry)
+    .filter(([k, v]) => !skip.has(k) && v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+  return `${time} ${String(entry.severity).padEnd(7)} ${entry.message}${rest.length ? `  ${rest.join(" ")}` : ""}\n`;
+}

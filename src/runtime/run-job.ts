@@ -1,0 +1,167 @@
+/**
+ * Runs one job to its exit code: overlap guard, context, run(), the SIGTERM/SIGINT grace period, and the
+ * one summary line. Exit codes are documented in runner.ts.
+ */
+import { buildContext } from "./build-context.ts";
+import { createClock } from "./clock.ts";
+import { checkOverlap } from "./cloud-run.ts";
+import type { RuntimeConfig } from "./config.ts";
+import type { Clock } from "./context.ts";
+import { isConfigError } from "./errors.ts";
+import type { AnyJob, JobOutcome } from "./job.ts";
+import type { Logger } from "./logger.ts";
+
+export type StopSignal = "SIGTERM" | "SIGINT";
+export const EXIT = { ok: 0, failed: 1, usage: 2, SIGINT: 130, SIGTERM: 143 } as const;
+/**
+ * Time run() gets to settle after SIGTERM. Cloud Run sends SIGKILL 10 s after SIGTERM, so the runner
+ * waits 8 s and keeps the rest to log the summary and exit before the kill.
+ */
+export const DEFAULT_GRACE_MS = 8_000;
+
+export interface RunJobDeps {
+  /** Registers the runner's handler for SIGTERM/SIGINT (main.ts wires process signals; tests call it). */
+  onSignal?(handler: (signal: StopSignal) => void): void;
+  now?: () => Date;
+  /** Time run() gets to settle after a signal. Default 8 s (DEFAULT_GRACE_MS). */
+  graceMs?: number;
+  /** Waits between retries of the overlap check (tests). */
+  sleep?: Clock["sleep"];
+}
+
+type Settled =
+  | { kind: "outcome"; outcome: JobOutcome }
+  | { kind: "error"; error: unknown }
+  | { kind: "timeout" };
+
+/**
+ * @example
+ * const code = await runJob(job, { config, jobEnv, flags, log }, { onSignal });
+ */
+export async function runJob(
+  job: AnyJob,
+  input: {
+    config: RuntimeConfig;
+    jobEnv: unknown;
+    flags: Record<string, unknown>;
+    log: Logger;
+  },
+  deps: RunJobDeps,
+): Promise<number> {
+  const { log, config } = input;
+  const clock = createClock(deps.now);
+  const started = performance.now();
+  const controller = new AbortController();
+  let interrupted: StopSignal | undefined;
+  let onInterrupt: () => void = () => {};
+  const interruption = new Promise<void>((resolve) => {
+    onInterrupt = resolve;
+  });
+  const graceMs = deps.graceMs ?? DEFAULT_GRACE_MS;
+  deps.onSignal?.((signal) => {
+    if (interrupted) return;
+    interrupted = signal;
+    log.warn(
+      `Received ${signal}: starting no new work; waiting up to ${graceMs} ms for in-flight work to finish`,
+      {
+        signal,
+        grace_ms: graceMs,
+      },
+    );
+    controller.abort(new Error(`${signal} received: the job was asked to stop`));
+    onInterrupt();
+  });
+  const summary = (level: "info" | "notice" | "error", message: string, fields: Record<string, unknown>) => {
+    const duration_ms = Math.round(performance.now() - started);
+    log[level](message, { ...fields, duration_ms });
+    return fields.exit_code as number;
+  };
+
+  if (job.skipIfRunning) {
+    const verdict = await checkOverlap({
+      config,
+      log,
+      now: clock.now,
+      signal: controller.signal,
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    });
+    if (verdict.skip) {
+      return summary("info", `${job.name} skipped: ${verdict.reason}`, {
+        status: "skipped",
+        other_execution: verdict.other,
+        exit_code: EXIT.ok,
+      });
+    }
+  }
+
+  if (interrupted) {
+    return summary("error", `${job.name} interrupted by ${interrupted} before it started; nothing was done`, {
+      status: "interrupted",
+      signal: interrupted,
+      exit_code: EXIT[interrupted],
+    });
+  }
+  const built = await buildContext({
+    job,
+    config,
+    jobEnv: input.jobEnv,
+    flags: input.flags,
+    log,
+    clock,
+    signal: controller.signal,
+  });
+  const running: Promise<Settled> = Promise.resolve()
+    .then(() => job.run(built.ctx))
+    .then(
+      (outcome): Settled => ({ kind: "outcome", outcome }),
+      (error): Settled => ({ kind: "error", error }),
+    );
+  let settled = await Promise.race([running, interruption.then(() => undefined)]);
+  if (interrupted) {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<Settled>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: "timeout" }), graceMs);
+    });
+    settled = await Promise.race([running, grace]);
+    clearTimeout(timer);
+  }
+  // Wait for in-flight requests only when run() settled; an abandoned run may hold a request open.
+  if (settled?.kind !== "timeout") await built.close().catch(() => {});
+
+  if (interrupted) {
+    const exit_code = EXIT[interrupted];
+    const base = { status: "interrupted", signal: interrupted, exit_code };
+    if (settled?.kind === "outcome") {
+      const { status, message, summary: details } = settled.outcome;
+      return summary(
+        "error",
+        `${job.name} interrupted by ${interrupted}; it stopped early and reported: ${status}: ${message}`,
+        { ...base, outcome: status, summary: details },
+      );
+    }
+    if (settled?.kind === "error") {
+      return summary(
+        "error",
+        `${job.name} interrupted by ${interrupted}; run() ended with ${describe(settled.error)}`,
+        { ...base, error: settled.error },
+      );
+    }
+    return summary(
+      "error",
+      `${job.name} interrupted by ${interrupted}: run() did not finish within ${graceMs} ms; whatever it had not done yet is left undone (a later run picks it up: every job is idempotent)`,
+      base,
+    );
+  }
+  if (settled?.kind === "outcome") {
+    const { status, message, summary: details } = settled.outcome;
+    const exit_code = status === "failed" ? EXIT.failed : EXIT.ok;
+    const level = status === "failed" ? "error" : status === "skipped" ? "info" : "notice";
+    return summary(level, `${job.name} ${status}: ${message}`, { status, summary: details, exit_code });
+  }
+  const error = settled?.kind === "error" ? settled.error : new Error("run() did not settle");
+  const exit_code = isConfigError(error) ? EXIT.usage : EXIT.failed;
+  return summary("error", `${job.name} failed: ${describe(error)}`, { status: "failed", error, exit_code });
+}
+
+const describe = (error: unknown) =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);

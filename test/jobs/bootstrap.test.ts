@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import bootstrap from "../../jobs/manual/bootstrap.ts";
+import { ConfigError, PermanentError } from "../../src/runtime/errors.ts";
+import { runJob } from "../helpers/context.ts";
+import {
+  EXPECTED_TABLES,
+  FAKE_ROOT_KEY,
+  type FakeAdminApi,
+  startFakeAdminApi,
+} from "../helpers/fake-admin-api.ts";
+
+let api: FakeAdminApi;
+const env = () => ({ API_SERVICE_URL: api.url, CA_ROOT_API_KEY: FAKE_ROOT_KEY });
+const run = (argv: string[] = []) => runJob(bootstrap, { env: env(), argv });
+const STATUS = "GET /api/v1/admin/bootstrap/status" as const;
+const FRESH = "POST /api/v1/admin/bootstrap" as const;
+const SYNC = "POST /api/v1/admin/bootstrap/sync" as const;
+const posts = () => api.requests.filter((r) => r.method === "POST").map((r) => r.path);
+
+beforeAll(async () => {
+  api = await startFakeAdminApi();
+});
+afterAll(() => api.close());
+beforeEach(() => api.reset());
+
+describe("bootstrap (smart mode)", () => {
+  it("bootstraps a fresh project, never destructively, and checks the status at the end", async () => {
+    const { outcome } = await run();
+    expect(outcome?.status).toBe("succeeded");
+    expect(outcome?.summary).toMatchObject({
+      mode: "fresh",
+      tables_created: EXPECTED_TABLES,
+      tables_missing: [],
+    });
+    expect(api.calls(FRESH)[0]?.body).toEqual({
+      force_recreate_dataset: false,
+      force_recreate_tables: false,
+    });
+    expect(api.calls(STATUS)).toHaveLength(2);
+  });
+
+  it("does nothing on a second run", async () => {
+    await run();
+    api.requests.length = 0;
+    const { outcome } = await run();
+    expect(outcome?.status).toBe("succeeded");
+    expect(outcome?.summary).toEqual({ mode: "nothing" });
+    expect(posts()).toEqual([]);
+  });
+
+  it("syncs when the dataset exists but a table is missing, and reports tables and columns added", async () => {
+    api.reset({
+      datasetExists: true,
+      tables: new Set(EXPECTED_TABLES.slice(1)),
+      missingColumns: { org_profiles: ["region"] },
+    });
+    const { outcome } = await run();
+    expect(outcome?.status).toBe("succeeded");
+    expect(outcome?.summary).toMatchObject({
+      mode: "sync",
+      tables_created: [EXPECTED_TABLES[0]],
+      columns_added: { org_profiles: ["region"] },
+    });
+    expect(outcome?.message).toContain("1 tables created, 1 columns added");
+    expect(api.calls(SYNC)[0]?.body).toEqual({ sync_missing_tables: true, sync_missing_columns: true });
+    expect(api.calls(FRESH)).toHaveLength(0);
+  });
+
+  it("syncs when a fresh bootstrap answers 409 (bootstrapped meanwhile)", async () => {
+    api.script(FRESH, { status: 409, body: { detail: "already bootstrapped" } });
+    const { outcome } = await run();
+    expect(outcome?.status).toBe("succeeded");
+    expect(outcome?.summary).toMatchObject({ mode: "sync" });
+    expect(posts()).toEqual(["/api/v1/admin/bootstrap", "/api/v1/admin/bootstrap/sync"]);
+  });
+
+  it("fails on a PARTIAL sync, listing every error", async () => {
+    api.reset({ datasetExists: true, tables: new Set(EXPECTED_TABLES.slice(1)) });
+    api.script(SYNC, {
+      body: {
+        status: "PARTIAL",
+        tables_created: [],
+        columns_added: {},
+        errors: ["table a: quota exceeded", "table b: denied"],
+        message: "partial",
+      },
+    });
+    const { outcome, logs } = await run();
+    expect(outcome?.status).toBe("failed");
+    expect(outcome?.message).toContain("table a: quota exceeded");
+    expect(outcome?.message).toContain("table b: denied");
+    expect(logs.filter((l) => l.message === "Bootstrap sync error")).toHaveLength(3);
+  });
+
+  it("fails when the status still shows missing tables after the work", async () => {
+    api.always(STATUS, {
+      body: {
+        status: "OK",
+        dataset_exists: true,
+        tables_expected: 4,
+        tables_existing: [],
+        tables_missing: ["org_profiles"],
+        schema_diffs: {},
+      },
+    });
+    const { outcome } = await run();
+    expect(outcome?.status).toBe("failed");
+    expect(outcome?.message).toContain("missing org_profiles");
+  });
+});
+
+describe("bootstrap flags", () => {
+  it("--force-fresh runs a fresh bootstrap on a new project", async () => {
+    const { outcome } = await run(["--force-fresh"]);
+    expect(outcome?.summary).toMatchObject({ mode: "fresh" });
+    expect(posts()).toEqual(["/api/v1/admin/bootstrap"]);
+  });
+
+  it("--force-fresh fails loudly on a bootstrapped project (409) and does not sync", async () => {
+    await run();
+    api.requests.length = 0;
+    const { error } = await run(["--force-fresh"]);
+    expect(error).toBeInstanceOf(PermanentError);
+    expect((error as Error).message).toContain("--force-sync");
+    expect(posts()).toEqual(["/api/v1/admin/bootstrap"]);
+  });
+
+  it("--force-sync syncs even when the status says nothing to do", async () => {
+    await run();
+    api.requests.length = 0;
+    const { outcome } = await run(["--force-sync"]);
+    expect(outcome?.summary).toMatchObject({ mode: "sync" });
+    expect(posts()).toEqual(["/api/v1/admin/bootstrap/sync"]);
+  });
+
+  it("refuses --force-fresh with --force-sync before any call", async () => {
+    const { error } = await run(["--force-fresh", "--force-sync"]);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(api.requests).toHaveLength(0);
+  });
+});

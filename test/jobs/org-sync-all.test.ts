@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import orgSyncAll from "../../jobs/manual/org-sync-all.ts";
+import { runJob } from "../helpers/context.ts";
+import { FAKE_ROOT_KEY, type FakeAdminApi, makeOrgs, startFakeAdminApi } from "../helpers/fake-admin-api.ts";
+
+const LIST = "GET /api/v1/organizations" as const;
+const SYNC = "POST /api/v1/organizations/:slug/sync" as const;
+let api: FakeAdminApi;
+const env = (task = 0, tasks = 1) => ({
+  API_SERVICE_URL: api.url,
+  CA_ROOT_API_KEY: FAKE_ROOT_KEY,
+  CLOUD_RUN_TASK_INDEX: String(task),
+  CLOUD_RUN_TASK_COUNT: String(tasks),
+});
+const synced = () => api.calls(SYNC).map((r) => r.path.split("/")[4]);
+
+beforeAll(async () => {
+  api = await startFakeAdminApi();
+});
+afterAll(() => api.close());
+beforeEach(() => api.reset({ orgs: makeOrgs(12) }));
+
+describe("org-sync-all", () => {
+  it("lists ACTIVE orgs page by page and syncs each one", async () => {
+    api.reset({ orgs: makeOrgs(230) });
+    const { outcome } = await runJob(orgSyncAll, { env: env() });
+    expect(outcome?.status).toBe("succeeded");
+    expect(api.calls(LIST).map((r) => r.query)).toEqual(
+      [1, 2, 3].map((page) => ({ status: "ACTIVE", page: String(page), page_size: "100" })),
+    );
+    expect(new Set(synced()).size).toBe(230);
+    expect(synced()).not.toContain("suspended-org");
+    expect(outcome?.summary).toMatchObject({ total: 230, synced: 230, unchanged: 0, failed: [] });
+  });
+
+  it("reports every org unchanged on a second run", async () => {
+    await runJob(orgSyncAll, { env: env() });
+    const { outcome } = await runJob(orgSyncAll, { env: env() });
+    expect(outcome?.summary).toMatchObject({ total: 12, synced: 0, unchanged: 12, failed: [] });
+  });
+
+  it.each([1, 2, 3, 5, 16])(
+    "with %i tasks, the shards together sync every org exactly once",
+    async (tasks) => {
+      api.reset({ orgs: makeOrgs(40) });
+      for (let task = 0; task < tasks; task++) {
+        const { outcome } = await runJob(orgSyncAll, { env: env(task, tasks) });
+        expect(outcome?.status).toBe("succeeded");
+      }
+      const all = synced();
+      expect(all).toHaveLength(40);
+      expect(new Set(all).size).toBe(40);
+    },
+  );
+
+  it("keeps at most --concurrency syncs in flight at the server", async () => {
+    api.reset({ orgs: makeOrgs(15) });
+    api.always(SYNC, (req) => ({
+      delayMs: 40,
+      body: {
+        org_slug: req.path.split("/")[4],
+        status: "SUCCESS",
+        tables_created: [],
+        columns_added: {},
+        errors: [],
+        message: "",
+      },
+    }));
+    const { outcome } = await runJob(orgSyncAll, { env: env(), argv: ["--concurrency", "3"] });
+    expect(outcome?.status).toBe("succeeded");
+    expect(api.maxInFlight).toBe(3);
+  });
+
+  it("continues past failing orgs and lists each failure with its reason", async () => {
+    api.always(SYNC, (req) => {
+      const slug = req.path.split("/")[4];
+      if (slug === "org-002") return { status: 404, body: { detail: "Organization org-002 not found" } };
+      if (slug === "org-003")
+        return {
+          body: {
+            org_slug: slug,
+            status: "PARTIAL",
+            tables_created: [],
+            columns_added: {},
+            errors: ["org_costs: permission denied"],
+            message: "partial",
+          },
+        };
+      return undefined;
+    });
+    const { outcome } = await runJob(orgSyncAll, { env: env() });
+    expect(outcome?.status).toBe("failed");
+    expect(outcome?.summary).toMatchObject({ total: 12, synced: 10, unchanged: 0 });
+    const failed = outcome?.summary?.failed as { org: string; reason: string }[];
+    expect(failed.map((f) => f.org).sort()).toEqual(["org-002", "org-003"]);
+    expect(failed.find((f) => f.org === "org-002")?.reason).toContain("status 404");
+    expect(failed.find((f) => f.org === "org-003")?.reason).toContain(
+      "PARTIAL: org_costs: permission denied",
+    );
+    expect(outcome?.message).toContain("10 synced, 0 unchanged, 2 failed");
+  });
+
+  it("--org syncs one org without listing", async () => {
+    const { outcome } = await runJob(orgSyncAll, { env: env(), argv: ["--org", "org-007"] });
+    expect(outcome?.status).toBe("succeeded");
+    expect(api.calls(LIST)).toHaveLength(0);
+    expect(synced()).toEqual(["org-007"]);
+    expect(api.calls(SYNC)[0]?.headers["idempotency-key"]).toBe("org-sync-all:2026-11-22:org-007");
+  });
+
+  it("stops starting new syncs on SIGTERM and reports the orgs left undone", async () => {
+    const controller = new AbortController();
+    api.always(SYNC, () => {
+      controller.abort();
+      return undefined;
+    });
+    const { outcome, logs } = await runJob(orgSyncAll, {
+      env: env(),
+      argv: ["--concurrency", "2"],
+      signal: controller.signal,
+    });
+    expect(outcome?.status).toBe("failed");
+    expect(api.calls(SYNC)).toHaveLength(2);
+    expect(outcome?.summary?.not_started).toHaveLength(10);
+    expect(logs.some((l) => l.severity === "WARNING" && String(l.message).includes("termination"))).toBe(
+      true,
+    );
+  });
+});

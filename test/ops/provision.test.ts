@@ -1,0 +1,227 @@
+/**
+ * create-all-jobs against the sandbox with the real Google clients: plan, apply, idempotence, in-place
+ * updates, prune, and the prod confirmation (prod pointed at the sandbox through the emulator override).
+ */
+import { JobsClient } from "@google-cloud/run";
+import { CloudSchedulerClient } from "@google-cloud/scheduler";
+import { SecretManagerServiceClient } from "@google-cloud/secret-manager";
+import { googleAuthLibrary } from "google-gax";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { catalog } from "../../jobs/index.ts";
+import { startSandbox } from "../../sandbox/index.ts";
+import type { AnyJob } from "../../src/runtime/job.ts";
+import { type CountingProxy, cli, countingProxy } from "./support.ts";
+
+type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
+let sandbox: Sandbox;
+let jobs: JobsClient;
+let scheduler: CloudSchedulerClient;
+const parent = "projects/sandbox-project/locations/us-central1";
+
+function clientOptions(url: string) {
+  const { hostname, port } = new URL(url);
+  return {
+    apiEndpoint: hostname,
+    port: Number(port),
+    protocol: "http" as const,
+    fallback: true,
+    auth: new googleAuthLibrary.GoogleAuth({ authClient: new googleAuthLibrary.PassThroughClient() }),
+  };
+}
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ quiet: true, scheduler: { autoTick: false } });
+  jobs = new JobsClient(clientOptions(sandbox.env.CLOUD_RUN_API_URL as string));
+  scheduler = new CloudSchedulerClient(clientOptions(sandbox.env.CLOUD_SCHEDULER_API_URL as string));
+});
+
+afterAll(async () => {
+  await Promise.allSettled([jobs?.close(), scheduler?.close()]);
+  await sandbox?.stop();
+});
+
+const env = () => sandbox.env as Record<string, string>;
+const withSchedule = (name: string, cron: string): readonly AnyJob[] =>
+  catalog.map((job) =>
+    job.name === name && job.schedule ? { ...job, schedule: { ...job.schedule, cron } } : job,
+  );
+
+describe("create-all-jobs in the sandbox", () => {
+  it("plans 13 creates on an empty project and changes nothing with --plan", async () => {
+    const result = await cli(["create-all-jobs", "sandbox", "--plan"], { env: env() });
+    expect(result.stderr).toContain("preflight: secrets found");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Plan: 13 to create, 0 to update, 0 unchanged, 0 orphaned");
+    const [existing] = await jobs.listJobs({ parent });
+    expect(existing).toHaveLength(0);
+  });
+
+  it("applies 13 creates, and a second apply changes nothing", async () => {
+    const first = await cli(["create-all-jobs", "sandbox"], { env: env() });
+    expect(first.stdout).toContain("Applied: 13 done, 0 failed.");
+    expect(first.code).toBe(0);
+    const [runJobs] = await jobs.listJobs({ parent });
+    const [triggers] = await scheduler.listJobs({ parent });
+    expect(runJobs).toHaveLength(8);
+    expect(triggers).toHaveLength(5);
+    const second = await cli(["create-all-jobs", "sandbox", "--json"], { env: env() });
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout).summary).toEqual({ create: 0, update: 0, unchanged: 13, orphan: 0 });
+    expect(second.stderr).toContain("Nothing to change.");
+  });
+
+  it("deploys secrets as secretKeyRef, never as values", async () => {
+    const [job] = await jobs.getJob({ name: `${parent}/jobs/bootstrap-sandbox` });
+    const env = job.template?.template?.containers?.[0]?.env ?? [];
+    const key = env.find((variable) => variable.name === "CA_ROOT_API_KEY");
+    expect(key?.value ?? "").toBe("");
+    expect(key?.valueSource?.secretKeyRef?.secret).toBe("ca-root-api-key-sandbox");
+  });
+
+  it("applies a changed schedule as one in-place update of exactly that field", async () => {
+    const name = `${parent}/jobs/alerts-sandbox-trigger`;
+    const [before] = await scheduler.getJob({ name });
+    const changed = withSchedule("alerts", "30 9 * * *");
+    const plan = await cli(["create-all-jobs", "sandbox", "--plan"], { env: env(), catalog: changed });
+    expect(plan.stdout).toContain("Plan: 0 to create, 1 to update, 12 unchanged, 0 orphaned");
+    expect(plan.stdout).toContain('schedule: "0 8 * * *" → "30 9 * * *"');
+    const apply = await cli(["create-all-jobs", "sandbox"], { env: env(), catalog: changed });
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toContain("updated (schedule)");
+    const [after] = await scheduler.getJob({ name });
+    expect(after.schedule).toBe("30 9 * * *");
+    expect(after.description).toBe(before.description);
+    const again = await cli(["create-all-jobs", "sandbox", "--plan"], { env: env(), catalog: changed });
+    expect(again.stdout).toContain("0 to update, 13 unchanged");
+  });
+
+  it("updates a Cloud Run job in place: same job, execution history kept", async () => {
+    const name = `${parent}/jobs/quota-reset-sandbox`;
+    const run = await cli(["run-job", "sandbox", "quota-reset"], { env: env() });
+    expect(run.code).toBe(0);
+    const [before] = await jobs.getJob({ name });
+    const slower = catalog.map((job) =>
+      job.name === "quota-reset" ? { ...job, timeoutSeconds: 1234 } : job,
+    );
+    const apply = await cli(["create-all-jobs", "sandbox"], { env: env(), catalog: withScheduleOn(slower) });
+    expect(apply.stdout).toContain('timeout: "900s" → "1234s"');
+    const [after] = await jobs.getJob({ name });
+    expect(after.uid).toBe(before.uid);
+    expect(String(after.createTime?.seconds)).toBe(String(before.createTime?.seconds));
+    expect(after.executionCount).toBe(before.executionCount);
+    expect(after.executionCount).toBeGreaterThan(0);
+  });
+
+  it("prunes a labelled orphan and leaves foreign and other environments' jobs alone", async () => {
+    const image = "sandbox.local/scheduler-jobs/jobs:latest";
+    const create = async (jobId: string, labels: Record<string, string>) => {
+      const [operation] = await jobs.createJob({
+        parent,
+        jobId,
+        job: { labels, template: { template: { containers: [{ image, args: ["quota-reset"] }] } } },
+      });
+      await operation.promise();
+    };
+    await create("retired-sandbox", { "managed-by": "scheduler-jobs", environment: "sandbox" });
+    await create("retired-stage", { "managed-by": "scheduler-jobs", environment: "stage" });
+    await create("foreign-job", { team: "data" });
+    const plan = await cli(["create-all-jobs", "sandbox", "--plan"], {
+      env: env(),
+      catalog: withScheduleOn(catalog),
+    });
+    expect(plan.stdout).toContain("- orphan run-job retired-sandbox (kept; --prune deletes it)");
+    expect(plan.stdout).not.toContain("foreign-job");
+    const prune = await cli(["create-all-jobs", "sandbox", "--prune"], { env: env() });
+    expect(prune.code).toBe(0);
+    expect(prune.stdout).toContain("retired-sandbox: deleted");
+    const [left] = await jobs.listJobs({ parent });
+    const names = left.map((job) => job.name?.split("/").pop());
+    expect(names).not.toContain("retired-sandbox");
+    expect(names).toEqual(expect.arrayContaining(["retired-stage", "foreign-job"]));
+  });
+});
+
+/** The catalog as deployed at that point of the file (alerts moved to 09:30 by an earlier test). */
+function withScheduleOn(jobsList: readonly AnyJob[]): readonly AnyJob[] {
+  return jobsList.map((job) =>
+    job.name === "alerts" && job.schedule
+      ? { ...job, schedule: { ...job.schedule, cron: "30 9 * * *" } }
+      : job,
+  );
+}
+
+describe("prod confirmation", () => {
+  let run: CountingProxy;
+  let sched: CountingProxy;
+  let secrets: CountingProxy;
+  const prodEnv = () => ({
+    CLOUD_RUN_API_URL: run.url,
+    CLOUD_SCHEDULER_API_URL: sched.url,
+    SECRET_MANAGER_API_URL: secrets.url,
+  });
+  const mutating = () => [...run.mutating(), ...sched.mutating(), ...secrets.mutating()];
+
+  beforeAll(async () => {
+    [run, sched, secrets] = await Promise.all([
+      countingProxy(sandbox.env.CLOUD_RUN_API_URL as string),
+      countingProxy(sandbox.env.CLOUD_SCHEDULER_API_URL as string),
+      countingProxy(sandbox.env.SECRET_MANAGER_API_URL as string),
+    ]);
+    // The prod secrets must exist for the preflight to pass (the sandbox seeds only its own).
+    const client = new SecretManagerServiceClient(
+      clientOptions(sandbox.env.SECRET_MANAGER_API_URL as string),
+    );
+    for (const secretId of ["ca-root-api-key-prod", "supabase-access-token-prod"]) {
+      await client.createSecret({
+        parent: "projects/cloudact-prod",
+        secretId,
+        secret: { replication: { automatic: {} } },
+      });
+    }
+    await client.close();
+  });
+  afterAll(async () => {
+    await Promise.allSettled([run?.close(), sched?.close(), secrets?.close()]);
+  });
+
+  it.each([
+    ["a declined answer", "no\n"],
+    ["an empty stdin", ""],
+    ["a closed stdin", undefined],
+  ])(
+    "create-all-jobs prod with %s shows the plan, aborts and sends nothing mutating",
+    async (_what, input) => {
+      const result = await cli(["create-all-jobs", "prod", "--image", "repo/jobs@sha256:abc"], {
+        env: prodEnv(),
+        input,
+      });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain("Plan: 13 to create");
+      expect(result.stderr).toContain("aborted: nothing was changed");
+      expect(run.requests.length).toBeGreaterThan(0);
+      expect(mutating()).toEqual([]);
+    },
+  );
+
+  it.each([
+    ["run-job", ["run-job", "prod", "quota-reset"]],
+    ["release", ["release", "prod"]],
+  ])("%s prod without a yes contacts nothing", async (_what, argv) => {
+    const before = run.requests.length + sched.requests.length;
+    const result = await cli(argv, { env: prodEnv(), input: "" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("aborted: nothing was changed");
+    expect(run.requests.length + sched.requests.length).toBe(before);
+  });
+
+  it("applies in prod after yes on stdin", async () => {
+    const result = await cli(["create-all-jobs", "prod", "--image", "repo/jobs@sha256:abc"], {
+      env: prodEnv(),
+      input: "yes\n",
+    });
+    expect(result.stdout).toContain("Applied: 13 done, 0 failed.");
+    expect(result.code).toBe(0);
+    const [prodJobs] = await jobs.listJobs({ parent: "projects/cloudact-prod/locations/us-central1" });
+    expect(prodJobs.map((job) => job.name?.split("/").pop())).toContain("quota-reset-prod");
+  });
+});

@@ -1,0 +1,207 @@
+/**
+ * run-job, list-jobs and release against the sandbox: real executions (the sandbox spawns the entrypoint),
+ * real logs through entries:list, faults on the admin API for the failures.
+ */
+import { JobsClient } from "@google-cloud/run";
+import { googleAuthLibrary } from "google-gax";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import { cli } from "./support.ts";
+
+let sandbox: Sandbox;
+let jobs: JobsClient;
+const parent = "projects/sandbox-project/locations/us-central1";
+const env = () => sandbox.env;
+const DAY = 86_400_000;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ quiet: true, scheduler: { autoTick: false } });
+  const { hostname, port } = new URL(sandbox.env.CLOUD_RUN_API_URL as string);
+  jobs = new JobsClient({
+    apiEndpoint: hostname,
+    port: Number(port),
+    protocol: "http",
+    fallback: true,
+    auth: new googleAuthLibrary.GoogleAuth({ authClient: new googleAuthLibrary.PassThroughClient() }),
+  });
+  const provision = await cli(["create-all-jobs", "sandbox"], { env: env() });
+  if (provision.code !== 0) throw new Error(`provisioning failed:\n${provision.stdout}\n${provision.stderr}`);
+});
+
+afterAll(async () => {
+  await jobs?.close();
+  await sandbox?.stop();
+});
+
+/** The formatted log lines of one execution, read straight from the emulator's entries:list. */
+async function logLinesOf(execution: string): Promise<string[]> {
+  const response = await fetch(`${sandbox.env.CLOUD_RUN_API_URL}/v2/entries:list`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      resourceNames: ["projects/sandbox-project"],
+      filter: `labels."run.googleapis.com/execution_name"="${execution}"`,
+    }),
+  });
+  const body = (await response.json()) as { entries?: { timestamp: string }[] };
+  return (body.entries ?? []).map((entry) => entry.timestamp);
+}
+
+const executionOf = (stdout: string): string =>
+  /^(\S+): (SUCCEEDED|FAILED|CANCELLED) in/m.exec(stdout)?.[1] ?? "";
+
+describe("run-job", () => {
+  it("runs a job, waits and exits 0 with its result and logs", async () => {
+    // quota-monthly skips cleanly (exit 0) on any day but the 1st: a real run that needs only the admin API.
+    const result = await cli(["run-job", "sandbox", "quota-monthly"], { env: env() });
+    expect(result.stderr).toContain("started quota-monthly-sandbox-");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^quota-monthly-sandbox-\S+: SUCCEEDED in/m);
+    expect(result.stdout).toMatch(/--- logs of quota-monthly-sandbox-\S+ \([1-9]\d* lines\) ---/);
+  });
+
+  it("exits 1 on a failing job and prints that execution's logs, not another run's", async () => {
+    const ok = await cli(["run-job", "sandbox", "alerts", "--dry-run"], { env: env() });
+    expect(ok.code).toBe(0);
+    sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/alerts/process-all", status: 403 });
+    try {
+      const failed = await cli(["run-job", "sandbox", "alerts"], { env: env() });
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toMatch(/^alerts-sandbox-\S+: FAILED in/m);
+      expect(failed.stdout).toContain("403");
+      const earlier = await logLinesOf(executionOf(ok.stdout));
+      expect(earlier.length).toBeGreaterThan(0);
+      for (const timestamp of earlier) expect(failed.stdout).not.toContain(timestamp);
+      expect(failed.stdout).toContain((await logLinesOf(executionOf(failed.stdout)))[0]);
+    } finally {
+      sandbox.faults.clear("adminApi");
+    }
+  });
+
+  it("--no-wait prints the execution and returns 0", async () => {
+    const result = await cli(["run-job", "sandbox", "stale-cleanup", "--no-wait"], { env: env() });
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(
+      /^projects\/sandbox-project\/locations\/us-central1\/jobs\/stale-cleanup-sandbox\/executions\/\S+$/,
+    );
+    await sandbox.cloudRun.executions.settled(result.stdout.trim());
+  });
+
+  it("on Ctrl-C without a terminal says how to cancel and stops waiting", async () => {
+    sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/quota/cleanup-stale", latencyMs: 3000 });
+    const interrupt = new AbortController();
+    setTimeout(() => interrupt.abort(), 500);
+    try {
+      const result = await cli(["run-job", "sandbox", "stale-cleanup"], {
+        env: env(),
+        interrupt: interrupt.signal,
+      });
+      expect(result.code).toBe(130);
+      expect(result.stderr).toMatch(
+        /To cancel it: gcloud run jobs executions cancel stale-cleanup-sandbox-\S+ --region us-central1/,
+      );
+    } finally {
+      sandbox.faults.clear("adminApi");
+    }
+  });
+
+  it("on Ctrl-C at a terminal cancels the execution when told yes, and exits 1", async () => {
+    sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/quota/cleanup-stale", latencyMs: 5000 });
+    const interrupt = new AbortController();
+    setTimeout(() => interrupt.abort(), 500);
+    try {
+      const result = await cli(["run-job", "sandbox", "stale-cleanup"], {
+        env: env(),
+        interrupt: interrupt.signal,
+        isTTY: true,
+        input: "yes\n",
+      });
+      expect(result.stderr).toContain("cancel requested");
+      expect(result.stdout).toMatch(/: CANCELLED in/);
+      expect(result.code).toBe(1);
+    } finally {
+      sandbox.faults.clear("adminApi");
+    }
+  });
+});
+
+describe("list-jobs", () => {
+  const rowsAt = async (now: Date) => {
+    const result = await cli(["list-jobs", "sandbox", "--json"], { env: env(), now: () => now });
+    expect(result.code).toBe(0);
+    const rows = JSON.parse(result.stdout) as { job: string; verdict: string; trigger: string | null }[];
+    return Object.fromEntries(rows.map((row) => [row.job, row]));
+  };
+
+  it("shows FAILED, DRIFTED, OK and NEVER RAN now, and MISSED once a slot passed without a run", async () => {
+    const name = `${parent}/jobs/quota-reset-sandbox`;
+    const [deployed] = await jobs.getJob({ name });
+    const template = deployed.template?.template;
+    if (!template) throw new Error("no template");
+    template.timeout = { seconds: 42 };
+    const [operation] = await jobs.updateJob({ job: deployed });
+    await operation.promise();
+
+    const now = await rowsAt(new Date());
+    expect(now.alerts?.verdict).toBe("FAILED");
+    expect(now["quota-reset"]?.verdict).toBe("DRIFTED");
+    expect(now["quota-monthly"]?.verdict).toBe("OK");
+    expect(now["quota-cleanup"]?.verdict).toBe("NEVER RAN");
+    expect(now.migrate?.verdict).toBe("NEVER RAN");
+    expect(now.alerts?.trigger).toBe("ENABLED");
+
+    const later = await rowsAt(new Date(Date.now() + 2 * DAY));
+    expect(later["quota-cleanup"]?.verdict).toBe("MISSED");
+    expect(later.alerts?.verdict).toBe("FAILED");
+  });
+
+  it("prints one table with every job", async () => {
+    const result = await cli(["list-jobs", "sandbox"], { env: env() });
+    expect(result.code).toBe(0);
+    for (const job of ["migrate", "quota-monthly", "DRIFTED", "5 0 1 * * (Etc/UTC)"])
+      expect(result.stdout).toContain(job);
+  });
+});
+
+describe("release", () => {
+  it("stops at a failing bootstrap with its logs, and --from bootstrap finishes it", async () => {
+    sandbox.faults.set("adminApi", { route: "GET /api/v1/admin/bootstrap/status", status: 403 });
+    let failed: Awaited<ReturnType<typeof cli>>;
+    try {
+      failed = await cli(["release", "sandbox", "--from", "bootstrap"], { env: env() });
+    } finally {
+      sandbox.faults.clear("adminApi");
+    }
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/│ migrate\s+│ skipped \(--from\)/);
+    expect(failed.stdout).toMatch(/│ bootstrap\s+│ failed/);
+    expect(failed.stdout).toMatch(/│ org-sync-all\s+│ not run/);
+    expect(failed.stdout).toMatch(/--- logs of bootstrap-sandbox-\S+ \([1-9]\d* lines\) ---/);
+    expect(failed.stdout).toContain("403");
+    expect(failed.stderr).toContain("resume: ./scripts/release.sh sandbox --from bootstrap");
+
+    const resumed = await cli(["release", "sandbox", "--from", "bootstrap", "--json"], { env: env() });
+    expect(resumed.code).toBe(0);
+    const summary = JSON.parse(resumed.stdout) as { steps: { step: string; result: string }[]; ok: boolean };
+    expect(summary.steps.map((step) => step.result)).toEqual(["skipped (--from)", "succeeded", "succeeded"]);
+  });
+
+  it("runs migrate → bootstrap → org-sync-all in order", async (context) => {
+    // migrate needs the sandbox's Supabase Management API emulator; skipped only while the sandbox lacks it.
+    if (!sandbox.env.SUPABASE_API_URL) context.skip();
+    const result = await cli(["release", "sandbox", "--json"], { env: env() });
+    const summary = JSON.parse(result.stdout) as { steps: { step: string; result: string }[] };
+    expect(summary.steps.map((step) => `${step.step}:${step.result}`)).toEqual([
+      "migrate:succeeded",
+      "bootstrap:succeeded",
+      "org-sync-all:succeeded",
+    ]);
+    expect(result.code).toBe(0);
+  });
+
+  it("refuses an unknown --from step with exit 2", async () => {
+    const result = await cli(["release", "sandbox", "--from", "quota-reset"], { env: env() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--from must be one of migrate, bootstrap, org-sync-all");
+  });
+});

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { type VerdictInput, verdict } from "../../src/ops/status.ts";
+
+const slot = new Date("2026-11-22T00:00:00Z");
+const base: VerdictInput = {
+  drifted: false,
+  triggerEnabled: true,
+  latest: null,
+  slot,
+  createdAt: new Date("2026-11-01T00:00:00Z"),
+};
+const after = new Date("2026-11-22T00:00:05Z");
+const before = new Date("2026-11-21T00:00:05Z");
+
+describe("verdict", () => {
+  it.each<[string, Partial<VerdictInput>, string]>([
+    ["a drifted job", { drifted: true, latest: { status: "succeeded", start: after } }, "DRIFTED"],
+    ["a running execution", { latest: { status: "running", start: after } }, "RUNNING"],
+    ["a failed last execution", { latest: { status: "failed", start: after } }, "FAILED"],
+    ["a cancelled last execution", { latest: { status: "cancelled", start: after } }, "FAILED"],
+    ["no run since the last slot", { latest: { status: "succeeded", start: before } }, "MISSED"],
+    ["no run at all though a slot passed", {}, "MISSED"],
+    ["a job created after the last slot", { createdAt: after }, "NEVER RAN"],
+    ["a paused trigger", { triggerEnabled: false }, "NEVER RAN"],
+    ["a manual job never run", { slot: null, triggerEnabled: false }, "NEVER RAN"],
+    ["a run after the slot", { latest: { status: "succeeded", start: after } }, "OK"],
+  ])("calls %s %s", (_what, input, expected) => {
+    expect(verdict({ ...base, ...input })).toBe(expected);
+  });
+});

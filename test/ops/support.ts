@@ -1,0 +1,69 @@
+/**
+ * Test support for the operators' tools: drive `main(argv, io)` in-process and capture its output, and a
+ * counting proxy in front of the sandbox (to prove a declined confirmation sent nothing that mutates).
+ */
+import { createServer, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import { main } from "../../src/ops/cli.ts";
+import type { Io } from "../../src/ops/io.ts";
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process; `stdin` lines become its standard input (absent = closed). */
+export async function cli(argv: string[], io: Partial<Io> & { input?: string } = {}): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const { input, ...rest } = io;
+  const code = await main(argv, {
+    pollMs: 100,
+    ...rest,
+    stdin: input === undefined ? undefined : Readable.from([input]),
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+  });
+  return { code, stdout, stderr };
+}
+
+export interface CountingProxy {
+  url: string;
+  /** `METHOD path` of every request seen. */
+  requests: string[];
+  mutating(): string[];
+  close(): Promise<void>;
+}
+
+/** A pass-through HTTP proxy to `upstream` that records every request. */
+export async function countingProxy(upstream: string): Promise<CountingProxy> {
+  const requests: string[] = [];
+  const target = new URL(upstream);
+  const server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    const forward = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (upstreamRes) => {
+        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+        upstreamRes.pipe(res);
+      },
+    );
+    forward.on("error", () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    // entries:list is a read that happens to be a POST.
+    mutating: () => requests.filter((line) => !line.startsWith("GET ") && !line.includes("entries:list")),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
