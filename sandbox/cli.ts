@@ -21,6 +21,7 @@ Options:
   --no-scheduler     no automatic cron ticks (move the clock with POST <scheduler>/sandbox/clock)
   --entry "cmd …"    command an execution task runs before the container args
                      (default: node --import tsx src/main.ts)
+  --endpoints FILE   where to write the endpoints (default .sandbox/endpoints.json)
   --quiet            no JSON log lines on stderr
   --help             this text
 
@@ -35,7 +36,9 @@ export interface CliIo {
   root: string;
 }
 
-function options(argv: string[]): SandboxOptions | string {
+type CliOptions = SandboxOptions & { endpoints?: string };
+
+function options(argv: string[]): CliOptions | string {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -44,6 +47,7 @@ function options(argv: string[]): SandboxOptions | string {
       inactive: { type: "string" },
       "no-scheduler": { type: "boolean" },
       entry: { type: "string" },
+      endpoints: { type: "string" },
       quiet: { type: "boolean" },
       help: { type: "boolean" },
     },
@@ -64,6 +68,7 @@ function options(argv: string[]): SandboxOptions | string {
     scheduler: { autoTick: !values["no-scheduler"] },
     ...(values.entry ? { entry: values.entry.split(" ").filter(Boolean) } : {}),
     ...(values.quiet ? { quiet: true } : {}),
+    ...(values.endpoints ? { endpoints: resolve(values.endpoints) } : {}),
   };
 }
 
@@ -78,7 +83,7 @@ const withDataDefault = (argv: string[]): string[] =>
  * @example process.exitCode = await main(process.argv.slice(2), io);
  */
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  let opts: SandboxOptions | string;
+  let opts: CliOptions | string;
   try {
     opts = options(withDataDefault(argv));
   } catch (error) {
@@ -90,8 +95,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const started = Date.now();
-  const sandbox = await startSandbox({ ...opts, log: (line) => io.stderr(`${line}\n`) });
-  const file = join(isAbsolute(io.root) ? io.root : resolve(io.root), ".sandbox", "endpoints.json");
+  const { endpoints: _file, ...sandboxOptions } = opts;
+  const sandbox = await startSandbox({ ...sandboxOptions, log: (line) => io.stderr(`${line}\n`) });
+  const file =
+    opts.endpoints ?? join(isAbsolute(io.root) ? io.root : resolve(io.root), ".sandbox", "endpoints.json");
   mkdirSync(join(file, ".."), { recursive: true });
   writeFileSync(file, `${JSON.stringify({ env: sandbox.env, pid: process.pid }, null, 2)}\n`);
 
@@ -101,7 +108,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     "",
     ...Object.entries(sandbox.urls).map(([name, url]) => `  ${name.padEnd(width)}  ${url}`),
     "",
-    "# environment for a job or a shell (also in .sandbox/endpoints.json):",
+    `# environment for a job or a shell (also in ${file}):`,
     ...Object.entries(sandbox.env).map(([k, v]) => `export ${k}=${v}`),
     "",
     "Ctrl-C stops it.",

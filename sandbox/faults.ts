@@ -170,7 +170,10 @@ function checkRule(rule: FaultRule): FaultRule {
   if (rule.rate !== undefined && !(rule.rate >= 0 && rule.rate <= 1)) {
     throw new Error(`fault rule rate must be between 0 and 1, got ${rule.rate} (route ${rule.route})`);
   }
-  if (rule.status !== undefined && !(Number.isInteger(rule.status) && rule.status >= 100 && rule.status < 600)) {
+  if (
+    rule.status !== undefined &&
+    !(Number.isInteger(rule.status) && rule.status >= 100 && rule.status < 600)
+  ) {
     throw new Error(`fault rule status must be an HTTP status, got ${rule.status} (route ${rule.route})`);
   }
   return { ...rule, route: rule.route.trim() };
@@ -210,7 +213,12 @@ function answer(res: ServerResponse, status: number, message: string, rule: Faul
     headers["retry-after"] = String(rule.retryAfter);
   }
   const reason = status === 400 ? "invalidQuery" : status === 429 ? "rateLimitExceeded" : "backendError";
-  const error = { code: status, message, status: STATUS_NAMES[status] ?? "UNKNOWN", errors: [{ reason, message }] };
+  const error = {
+    code: status,
+    message,
+    status: STATUS_NAMES[status] ?? "UNKNOWN",
+    errors: [{ reason, message }],
+  };
   const body = { error, message };
   sendJson(res, status, body, headers);
 }
@@ -222,10 +230,14 @@ async function control(faults: Faults, service: ServiceName, req: IncomingMessag
       const body = await readJson(req);
       for (const rule of Array.isArray(body) ? body : [body]) faults.set(service, rule as FaultRule);
     } else if (req.method !== "GET") {
-      return sendJson(res, 405, { error: { code: 405, message: "use GET, POST or DELETE /__sandbox/faults" } });
+      return sendJson(res, 405, {
+        error: { code: 405, message: "use GET, POST or DELETE /__sandbox/faults" },
+      });
     }
     sendJson(res, 200, { service, rules: faults.list()[service] ?? [] });
   } catch (error) {
-    sendJson(res, 400, { error: { code: 400, message: (error as Error).message, status: "INVALID_ARGUMENT" } });
+    sendJson(res, 400, {
+      error: { code: 400, message: (error as Error).message, status: "INVALID_ARGUMENT" },
+    });
   }
 }

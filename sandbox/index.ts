@@ -88,7 +88,6 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const log = (message: string, fields: Record<string, unknown> = {}) =>
     write(JSON.stringify({ severity: "INFO", message, component: "sandbox", ...fields }));
   const faults = createFaults(opts.faults ?? {});
-  const dir = (name: string) => (opts.dataDir ? join(opts.dataDir, name) : undefined);
   const stops: (() => Promise<void>)[] = [];
   const env: Record<string, string> = {
     ENVIRONMENT: "sandbox",
@@ -97,6 +96,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     SUPABASE_ACCESS_TOKEN: SANDBOX.supabaseAccessToken,
     SUPABASE_PROJECT_REF: SANDBOX.supabaseProjectRef,
   };
+  // The data half (PGlite: seconds) starts first and in parallel with the Google half (milliseconds).
+  const data = opts.data === false ? undefined : startData(opts, faults, env, stops, write);
   try {
     const secrets = await startSecretManager({
       project: SANDBOX.project,
@@ -116,7 +117,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const cloudRun = await startCloudRun({
       entry: opts.entry ?? [process.execPath, "--import", "tsx", join(REPO_ROOT, "src", "main.ts")],
       cwd: opts.cwd ?? REPO_ROOT,
-      baseEnv: () => ({ ...hostEnv, ...env }),
+      // Like Cloud Run, a task sees only its job's env (+ PATH/HOME to start at all): a job that forgot
+      // API_SERVICE_URL or a secretKeyRef fails here as it would on Google, instead of working by accident.
+      baseEnv: () => hostEnv,
       secret: (secret, version) => secrets.store.access(secret, version),
       ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
       ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
@@ -137,39 +140,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     stops.push(() => scheduler.stop());
     env.CLOUD_SCHEDULER_API_URL = scheduler.service.url;
 
-    if (opts.data ?? true) {
-      // Two PGlite databases (one per concern): start them together, it saves seconds.
-      const [warehouse, supabase] = await Promise.all([
-        startWarehouse({
-          ...(dir("warehouse") ? { dataDir: dir("warehouse") } : {}),
-          ...(opts.orgs ? { orgs: opts.orgs } : {}),
-        }),
-        startSupabaseApi({
-          ...(dir("supabase") ? { dataDir: dir("supabase") } : {}),
-          token: SANDBOX.supabaseAccessToken,
-          projectRef: SANDBOX.supabaseProjectRef,
-          faults,
-        }),
-      ]);
-      stops.push(
-        () => supabase.close(),
-        () => warehouse.close(),
-      );
-      env.SUPABASE_API_URL = supabase.url;
-      const requestLog = (e: Record<string, unknown>) =>
-        write(JSON.stringify({ severity: "INFO", message: "request", ...e }));
-      const adminApi = await startAdminApi({
-        warehouse,
-        rootKey: SANDBOX.caRootApiKey,
-        faults,
-        log: requestLog,
-      });
-      stops.push(() => adminApi.close());
-      env.API_SERVICE_URL = adminApi.url;
-      const bigquery = await startBigQuery({ warehouse, projectId: SANDBOX.project, faults });
-      stops.push(() => bigquery.close());
-      env.BIGQUERY_API_URL = bigquery.url;
-    }
+    await data;
 
     const urls = {
       cloudRun: cloudRun.service.url,
@@ -199,7 +170,47 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       },
     };
   } catch (error) {
+    await data?.catch(() => {});
     for (const stop of stops.reverse()) await stop().catch(() => {});
     throw error;
   }
+}
+
+/** Starts the warehouse (admin API + BigQuery) and the Supabase database, filling `env` and `stops`. */
+async function startData(
+  opts: SandboxOptions,
+  faults: Faults,
+  env: Record<string, string>,
+  stops: (() => Promise<void>)[],
+  write: (line: string) => void,
+): Promise<void> {
+  const dir = (name: string) => (opts.dataDir ? { dataDir: join(opts.dataDir, name) } : {});
+  // Two PGlite databases (one per concern): started together, it saves seconds.
+  const [warehouse, supabase] = await Promise.allSettled([
+    startWarehouse({ ...dir("warehouse"), ...(opts.orgs ? { orgs: opts.orgs } : {}) }),
+    startSupabaseApi({
+      ...dir("supabase"),
+      token: SANDBOX.supabaseAccessToken,
+      projectRef: SANDBOX.supabaseProjectRef,
+      faults,
+    }),
+  ]);
+  if (warehouse.status === "fulfilled") stops.push(() => warehouse.value.close());
+  if (supabase.status === "fulfilled") stops.push(() => supabase.value.close());
+  if (warehouse.status === "rejected") throw warehouse.reason;
+  if (supabase.status === "rejected") throw supabase.reason;
+  env.SUPABASE_API_URL = supabase.value.url;
+  const requestLog = (e: Record<string, unknown>) =>
+    write(JSON.stringify({ severity: "INFO", message: "request", ...e }));
+  const adminApi = await startAdminApi({
+    warehouse: warehouse.value,
+    rootKey: SANDBOX.caRootApiKey,
+    faults,
+    log: requestLog,
+  });
+  stops.push(() => adminApi.close());
+  env.API_SERVICE_URL = adminApi.url;
+  const bigquery = await startBigQuery({ warehouse: warehouse.value, projectId: SANDBOX.project, faults });
+  stops.push(() => bigquery.close());
+  env.BIGQUERY_API_URL = bigquery.url;
 }

@@ -77,7 +77,12 @@ export class BadJson extends Error {
 }
 
 /** Answers JSON; bigint values (Postgres int8) are written as numbers when safe, else as strings. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
   const text = JSON.stringify(body, (_key, value) =>
     typeof value === "bigint"
       ? value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)

@@ -1,6 +1,7 @@
 import type { BootstrapStatus, SyncResult } from "../../src/runtime/admin-api.ts";
 import { ConfigError, PermanentError } from "../../src/runtime/errors.ts";
 import { defineJob } from "../../src/runtime/job.ts";
+import { runKey } from "../lib/run-key.ts";
 
 /** Up to date: dataset there, no table missing, no table with schema differences. */
 const upToDate = (s: BootstrapStatus) =>
@@ -12,6 +13,18 @@ const syncProblems = (r: SyncResult) => [
   ...(r.status !== "SUCCESS" ? [`sync status ${r.status}: ${r.message}`] : []),
   ...r.errors.map((e) => (typeof e === "string" ? e : JSON.stringify(e))),
 ];
+
+/** What smart mode decides from the status, unless a --force flag decides for it. */
+function chooseMode(
+  s: BootstrapStatus,
+  forceFresh: boolean,
+  forceSync: boolean,
+): "nothing" | "fresh" | "sync" {
+  if (forceFresh) return "fresh";
+  if (forceSync) return "sync";
+  if (!s.dataset_exists) return "fresh";
+  return upToDate(s) ? "nothing" : "sync";
+}
 
 /**
  * Release step 2. Smart mode reads the status and picks: nothing / fresh / sync (a 409 on fresh means
@@ -39,22 +52,14 @@ export default defineJob({
     const { "force-fresh": forceFresh, "force-sync": forceSync } = ctx.flags;
     if (forceFresh && forceSync)
       throw new ConfigError("--force-fresh and --force-sync exclude each other; pick one");
-    const key = ctx.idempotencyKey();
+    const key = runKey(ctx, undefined, ctx.clock.now());
     const before = await ctx.api.bootstrapStatus();
     ctx.log.info("Bootstrap status", {
       dataset_exists: before.dataset_exists,
       tables_missing: before.tables_missing,
       schema_diffs: Object.keys(before.schema_diffs),
     });
-    let mode: "nothing" | "fresh" | "sync" = forceFresh
-      ? "fresh"
-      : forceSync
-        ? "sync"
-        : !before.dataset_exists
-          ? "fresh"
-          : upToDate(before)
-            ? "nothing"
-            : "sync";
+    let mode = chooseMode(before, forceFresh, forceSync);
     if (mode === "nothing")
       return {
         status: "succeeded",

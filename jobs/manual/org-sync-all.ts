@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { AdminApi } from "../../src/runtime/admin-api.ts";
 import { defineJob } from "../../src/runtime/job.ts";
 import { forEachBounded } from "../lib/pool.ts";
+import { runKey } from "../lib/run-key.ts";
 
 const PAGE_SIZE = 100;
 /** Enough to overlap network waits without hammering the API: 8 per task (× tasks in parallel). */
@@ -47,6 +48,7 @@ export default defineJob({
   },
   async run(ctx) {
     const { shard, flags } = ctx;
+    const started = ctx.clock.now();
     const all = flags.org ? [flags.org] : await listActive(ctx.api, ctx.signal);
     const mine = all.filter((slug) => shard.owns(slug));
     ctx.log.info("Organisations to sync", {
@@ -65,7 +67,7 @@ export default defineJob({
       ctx.signal,
       async (org) => {
         try {
-          const r = await ctx.api.syncOrganization(org, { idempotencyKey: ctx.idempotencyKey(org) });
+          const r = await ctx.api.syncOrganization(org, { idempotencyKey: runKey(ctx, org, started) });
           const errors = r.errors.map((e) => (typeof e === "string" ? e : JSON.stringify(e)));
           if (r.status !== "SUCCESS" || errors.length) {
             failed.push({ org, reason: `${r.status}: ${errors.join("; ") || r.message}` });

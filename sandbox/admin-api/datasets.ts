@@ -87,7 +87,9 @@ export async function syncDataset(
       } else if (opts.columns) {
         const missing = def.columns.filter(([c]) => !cols.has(c));
         for (const [c, t] of missing) {
-          await db.exec(`ALTER TABLE ${ident(schema)}.${ident(def.name)} ADD COLUMN ${ident(c)} ${pgType(t)}`);
+          await db.exec(
+            `ALTER TABLE ${ident(schema)}.${ident(def.name)} ADD COLUMN ${ident(c)} ${pgType(t)}`,
+          );
         }
         if (missing.length > 0) result.columns_added[def.name] = missing.map(([c]) => c);
       }

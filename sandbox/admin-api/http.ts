@@ -42,6 +42,7 @@ export function isoDate(d: Date): string {
 export function flag(body: Record<string, unknown>, name: string, fallback: boolean): boolean {
   const v = body[name];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== "boolean") throw new HttpError(400, `body field ${name} must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== "boolean")
+    throw new HttpError(400, `body field ${name} must be true or false, got ${JSON.stringify(v)}`);
   return v;
 }

@@ -47,8 +47,14 @@ export function seedOrgs(active: number, inactive: number): SeedOrg[] {
     const n = i + 1;
     const isInactive = inactiveAt.has(n);
     const status = isInactive ? (inactiveSeen++ % 2 === 0 ? "INACTIVE" : "SUSPENDED") : "ACTIVE";
-    const plan = PLANS[n % PLANS.length] ?? PLANS[0]!;
-    return { n, org_slug: `org_${String(n).padStart(width, "0")}`, org_name: `Sandbox Org ${n}`, status, ...plan };
+    const plan = PLANS[n % PLANS.length] as (typeof PLANS)[number];
+    return {
+      n,
+      org_slug: `org_${String(n).padStart(width, "0")}`,
+      org_name: `Sandbox Org ${n}`,
+      status,
+      ...plan,
+    };
   });
 }
 
@@ -160,7 +166,8 @@ async function seedPipelineRuns(db: PGlite, orgs: SeedOrg[], now: Date, today: s
 /** Among the first 20 active orgs: every 4th+1 has a complete dataset, every 4th+2 an outdated one. */
 async function seedOrgDatasets(db: PGlite, orgs: SeedOrg[]) {
   for (const o of orgs.filter((x) => x.status === "ACTIVE" && x.n <= 20)) {
-    if (o.n % 4 === 1) await syncDataset(db, orgDataset(o.org_slug), ORG_TABLES, { tables: true, columns: true });
+    if (o.n % 4 === 1)
+      await syncDataset(db, orgDataset(o.org_slug), ORG_TABLES, { tables: true, columns: true });
     if (o.n % 4 === 2) {
       const old = ORG_TABLES.filter((t) => t.name !== "genai_usage").map((t) =>
         t.name === "cloud_costs" ? { ...t, columns: t.columns.filter(([c]) => c !== "sku") } : t,

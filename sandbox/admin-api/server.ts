@@ -67,15 +67,23 @@ export async function startAdminApi(opts: AdminApiOptions): Promise<Service> {
     const { path, query } = parseUrl(req);
     const reply = await answer(req, path, query).catch(toReply);
     sendJson(res, reply.status, reply.body, reply.headers);
-    opts.log?.({ service: "adminApi", method: req.method, path, status: reply.status, ms: Date.now() - started });
+    opts.log?.({
+      service: "adminApi",
+      method: req.method,
+      path,
+      status: reply.status,
+      ms: Date.now() - started,
+    });
   };
 
   const answer = async (req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> => {
     checkKey(opts.rootKey, req.headers["x-ca-root-key"]);
     const candidates = ROUTES.filter((r) => r.pattern.test(path));
-    if (candidates.length === 0) throw new HttpError(404, `no route ${path}: see CONTRACT.md §1 for the routes`);
+    if (candidates.length === 0)
+      throw new HttpError(404, `no route ${path}: see CONTRACT.md §1 for the routes`);
     const route = candidates.find((r) => r.method === req.method);
-    if (!route) throw new HttpError(405, `${req.method} ${path} is not allowed; use ${candidates[0]?.method}`);
+    if (!route)
+      throw new HttpError(405, `${req.method} ${path} is not allowed; use ${candidates[0]?.method}`);
     const params = (path.match(route.pattern)?.groups ?? {}) as Record<string, string>;
     const body = req.method === "POST" ? await readJson(req) : {};
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -92,7 +100,8 @@ export async function startAdminApi(opts: AdminApiOptions): Promise<Service> {
         const hit = stored.rows[0];
         if (hit) return { status: hit.status, body: hit.body, headers: { "idempotent-replayed": "true" } };
       }
-      if (route.limit && limits[route.limit]) throttle(calls, route.limit, limits[route.limit] ?? 0, Date.now());
+      if (route.limit && limits[route.limit])
+        throttle(calls, route.limit, limits[route.limit] ?? 0, Date.now());
       const ctx = { wh: opts.warehouse, now: now(), body: body as Record<string, unknown>, query, params };
       const reply = await route.run(ctx).catch(toReply);
       // Store outcomes that are final (2xx and 4xx other than 429); a 5xx or 429 may be retried for real.
@@ -118,7 +127,8 @@ function checkKey(expected: string, got: string | string[] | undefined) {
     throw new HttpError(503, "the admin API has no CA_ROOT_API_KEY configured: start it with a root key");
   }
   const value = header(got);
-  if (!value) throw new HttpError(401, "missing X-CA-Root-Key header: send the CA_ROOT_API_KEY of this environment");
+  if (!value)
+    throw new HttpError(401, "missing X-CA-Root-Key header: send the CA_ROOT_API_KEY of this environment");
   const a = Buffer.from(value);
   const b = Buffer.from(expected);
   if (a.length !== b.length || !timingSafeEqual(a, b)) {
@@ -136,9 +146,13 @@ function throttle(calls: Map<string, number[]>, name: string, perMinute: number,
   const recent = (calls.get(name) ?? []).filter((t) => t > nowMs - 60_000);
   if (recent.length >= perMinute) {
     const wait = Math.max(1, Math.ceil(((recent[0] ?? nowMs) + 60_000 - nowMs) / 1000));
-    throw new HttpError(429, `rate limit of ${perMinute} ${name} call(s) per minute reached: retry in ${wait}s`, {
-      "retry-after": String(wait),
-    });
+    throw new HttpError(
+      429,
+      `rate limit of ${perMinute} ${name} call(s) per minute reached: retry in ${wait}s`,
+      {
+        "retry-after": String(wait),
+      },
+    );
   }
   recent.push(nowMs);
   calls.set(name, recent);
@@ -146,9 +160,14 @@ function throttle(calls: Map<string, number[]>, name: string, perMinute: number,
 
 function toReply(error: unknown): Reply {
   if (error instanceof HttpError) {
-    return { status: error.status, body: { detail: error.message, message: error.message }, headers: error.headers };
+    return {
+      status: error.status,
+      body: { detail: error.message, message: error.message },
+      headers: error.headers,
+    };
   }
-  if (error instanceof BadJson) return { status: 400, body: { detail: error.message, message: error.message } };
+  if (error instanceof BadJson)
+    return { status: 400, body: { detail: error.message, message: error.message } };
   const pg = error as { code?: string; message?: string };
   if (pg.code === "42P01" || pg.code === "3F000") {
     // A table or schema of the meta dataset is missing: the environment was never bootstrapped.

@@ -77,9 +77,23 @@ export const META_TABLES: TableDef[] = [
       ["ends_at", "TIMESTAMP"],
     ],
   ),
-  table("org_integration_credentials", ["credential_id", "org_slug", "provider", "credential_name", "validation_status"]),
-  table("org_pipeline_configs", ["config_id", "org_slug", "provider", "pipeline_name", "schedule"], [["is_active", "BOOL"]]),
-  table("org_scheduled_pipeline_runs", ["run_id", "org_slug", "config_id", "state"], [["scheduled_at", "TIMESTAMP"]]),
+  table("org_integration_credentials", [
+    "credential_id",
+    "org_slug",
+    "provider",
+    "credential_name",
+    "validation_status",
+  ]),
+  table(
+    "org_pipeline_configs",
+    ["config_id", "org_slug", "provider", "pipeline_name", "schedule"],
+    [["is_active", "BOOL"]],
+  ),
+  table(
+    "org_scheduled_pipeline_runs",
+    ["run_id", "org_slug", "config_id", "state"],
+    [["scheduled_at", "TIMESTAMP"]],
+  ),
   table("org_pipeline_execution_queue", ["queue_id", "org_slug", "run_id", "state"], [["priority", "INT64"]]),
   table(
     "org_meta_pipeline_runs",
@@ -98,62 +112,110 @@ export const META_TABLES: TableDef[] = [
       ["end_time", "TIMESTAMP"],
     ],
   ),
-  table("org_meta_dq_results", ["dq_id", "org_slug", "pipeline_logging_id", "check_name"], [["passed", "BOOL"]]),
+  table(
+    "org_meta_dq_results",
+    ["dq_id", "org_slug", "pipeline_logging_id", "check_name"],
+    [["passed", "BOOL"]],
+  ),
   table("org_audit_logs", ["audit_id", "org_slug", "actor", "action", "resource"], [["details", "JSON"]]),
-  table("org_cost_tracking", ["org_slug", "service"], [
-    ["cost_date", "DATE"],
-    ["cost_usd", "FLOAT64"],
-  ]),
-  table("org_budgets", ["budget_id", "org_slug", "scope", "parent_budget_id", "period"], [["amount_usd", "FLOAT64"]]),
-  table("org_alert_rules", ["rule_id", "org_slug", "alert_type", "scope", "channel"], [
-    ["threshold_value", "FLOAT64"],
-    ["enabled", "BOOL"],
-  ]),
-  table("org_notification_channels", ["channel_id", "org_slug", "channel_type", "target"], [["is_active", "BOOL"]]),
-  {
-    ...table("org_notifications_sent", ["notification_id", "rule_id", "org_slug", "alert_type", "channel", "message"], [
-      ["notify_date", "DATE"],
-      ["value", "FLOAT64"],
+  table(
+    "org_cost_tracking",
+    ["org_slug", "service"],
+    [
+      ["cost_date", "DATE"],
+      ["cost_usd", "FLOAT64"],
+    ],
+  ),
+  table(
+    "org_budgets",
+    ["budget_id", "org_slug", "scope", "parent_budget_id", "period"],
+    [["amount_usd", "FLOAT64"]],
+  ),
+  table(
+    "org_alert_rules",
+    ["rule_id", "org_slug", "alert_type", "scope", "channel"],
+    [
       ["threshold_value", "FLOAT64"],
-      ["sent_at", "TIMESTAMP"],
-    ]),
+      ["enabled", "BOOL"],
+    ],
+  ),
+  table(
+    "org_notification_channels",
+    ["channel_id", "org_slug", "channel_type", "target"],
+    [["is_active", "BOOL"]],
+  ),
+  {
+    ...table(
+      "org_notifications_sent",
+      ["notification_id", "rule_id", "org_slug", "alert_type", "channel", "message"],
+      [
+        ["notify_date", "DATE"],
+        ["value", "FLOAT64"],
+        ["threshold_value", "FLOAT64"],
+        ["sent_at", "TIMESTAMP"],
+      ],
+    ),
     // Once per rule per day, enforced by the database rather than by a check-then-insert.
     constraints: ["UNIQUE (rule_id, notify_date)"],
   },
   table("org_hierarchy", ["node_id", "org_slug", "parent_node_id", "name"], [["level", "INT64"]]),
   table("org_members", ["member_id", "org_slug", "email", "role"]),
-  table("org_invitations", ["invite_id", "org_slug", "email", "role", "status"], [["expires_at", "TIMESTAMP"]]),
+  table(
+    "org_invitations",
+    ["invite_id", "org_slug", "email", "role", "status"],
+    [["expires_at", "TIMESTAMP"]],
+  ),
   {
     ...table("org_quota_resets", ["org_slug", "reset_kind", "period"]),
     constraints: ["PRIMARY KEY (org_slug, reset_kind, period)"],
   },
-  table("org_datasets", ["org_slug", "dataset_id"], [
-    ["tables_count", "INT64"],
-    ["last_synced_at", "TIMESTAMP"],
-  ]),
+  table(
+    "org_datasets",
+    ["org_slug", "dataset_id"],
+    [
+      ["tables_count", "INT64"],
+      ["last_synced_at", "TIMESTAMP"],
+    ],
+  ),
 ];
 
 /** Tables of each organisation's dataset (`org_<slug>`). */
 export const ORG_TABLES: TableDef[] = [
-  table("cost_data_focus_1_3", ["billing_account_id", "service_name", "resource_id", "region"], [
-    ["charge_period_start", "TIMESTAMP"],
-    ["billed_cost", "FLOAT64"],
-    ["effective_cost", "FLOAT64"],
-  ]),
-  table("cloud_costs", ["provider", "service", "sku"], [
-    ["usage_date", "DATE"],
-    ["cost_usd", "FLOAT64"],
-  ]),
-  table("saas_subscription_costs", ["vendor", "plan"], [
-    ["month", "DATE"],
-    ["cost_usd", "FLOAT64"],
-  ]),
-  table("genai_usage", ["provider", "model"], [
-    ["usage_date", "DATE"],
-    ["input_tokens", "INT64"],
-    ["output_tokens", "INT64"],
-    ["cost_usd", "FLOAT64"],
-  ]),
+  table(
+    "cost_data_focus_1_3",
+    ["billing_account_id", "service_name", "resource_id", "region"],
+    [
+      ["charge_period_start", "TIMESTAMP"],
+      ["billed_cost", "FLOAT64"],
+      ["effective_cost", "FLOAT64"],
+    ],
+  ),
+  table(
+    "cloud_costs",
+    ["provider", "service", "sku"],
+    [
+      ["usage_date", "DATE"],
+      ["cost_usd", "FLOAT64"],
+    ],
+  ),
+  table(
+    "saas_subscription_costs",
+    ["vendor", "plan"],
+    [
+      ["month", "DATE"],
+      ["cost_usd", "FLOAT64"],
+    ],
+  ),
+  table(
+    "genai_usage",
+    ["provider", "model"],
+    [
+      ["usage_date", "DATE"],
+      ["input_tokens", "INT64"],
+      ["output_tokens", "INT64"],
+      ["cost_usd", "FLOAT64"],
+    ],
+  ),
   table("pipeline_logs", ["pipeline_logging_id", "step", "message", "severity"]),
 ];
 

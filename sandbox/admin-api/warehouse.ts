@@ -81,7 +81,9 @@ async function createInitial(db: PGlite, opts: WarehouseOptions, now: Date) {
     await db.exec(createTableSql(DATASET, def, omit));
   }
   if (state === "legacy") {
-    await db.exec(`CREATE TABLE ${DATASET}.${LEGACY.extraTable} (org_slug TEXT, usage_date DATE, runs BIGINT)`);
+    await db.exec(
+      `CREATE TABLE ${DATASET}.${LEGACY.extraTable} (org_slug TEXT, usage_date DATE, runs BIGINT)`,
+    );
   }
   const orgs = opts.orgs ?? { active: 10, inactive: 3 };
   await seedWarehouse(db, seedOrgs(orgs.active, orgs.inactive), now);

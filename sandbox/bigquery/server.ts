@@ -21,6 +21,8 @@ export interface BigQueryOptions {
   faults: Faults;
   port?: number;
   location?: string;
+  /** One JSON object per request (method, path, status, ms); never the query text or parameters. */
+  log?: (event: Record<string, unknown>) => void;
 }
 
 /** Datasets a query may not reach: the emulator's bookkeeping and Postgres's catalogs. */
@@ -58,8 +60,13 @@ export async function startBigQuery(opts: BigQueryOptions): Promise<Service> {
   };
 
   const execute = async (query: unknown, parameters: unknown, jobId: string, dryRun = false) => {
-    if (typeof query !== "string" || query.trim() === "") throw new InvalidQuery("query must be a non-empty string");
-    const t = translate(query, opts.projectId, Array.isArray(parameters) ? (parameters as QueryParameter[]) : []);
+    if (typeof query !== "string" || query.trim() === "")
+      throw new InvalidQuery("query must be a non-empty string");
+    const t = translate(
+      query,
+      opts.projectId,
+      Array.isArray(parameters) ? (parameters as QueryParameter[]) : [],
+    );
     const jobReference = { projectId: opts.projectId, jobId, location };
     const result = await opts.warehouse.exclusive(async (db) => {
       await checkTables(db, t, opts.projectId);
@@ -74,16 +81,26 @@ export async function startBigQuery(opts: BigQueryOptions): Promise<Service> {
     const { path } = parseUrl(req);
     try {
       if (!path.startsWith(`${base}/`)) {
-        return fail(res, 404, "NOT_FOUND", "notFound", `Not found: project in ${path}: this sandbox serves ${opts.projectId}`);
+        return fail(
+          res,
+          404,
+          "NOT_FOUND",
+          "notFound",
+          `Not found: project in ${path}: this sandbox serves ${opts.projectId}`,
+        );
       }
       const rest = path.slice(base.length);
       if (req.method === "POST" && rest === "/queries") {
         const body = (await readJson(req)) as Record<string, unknown>;
-        if (body.useLegacySql === true) throw new InvalidQuery("legacy SQL is not supported: use standard SQL");
+        if (body.useLegacySql === true)
+          throw new InvalidQuery("legacy SQL is not supported: use standard SQL");
         return sendJson(res, 200, await execute(body.query, body.queryParameters, `job_${randomUUID()}`));
       }
       if (req.method === "POST" && rest === "/jobs") {
-        const body = (await readJson(req)) as { configuration?: Record<string, any>; jobReference?: { jobId?: string } };
+        const body = (await readJson(req)) as {
+          configuration?: { query?: { query?: unknown; queryParameters?: unknown }; dryRun?: boolean };
+          jobReference?: { jobId?: string };
+        };
         const q = body.configuration?.query;
         if (!q) throw new InvalidQuery("only query jobs are supported by the sandbox (configuration.query)");
         const jobId = body.jobReference?.jobId ?? `job_${randomUUID()}`;
@@ -93,8 +110,19 @@ export async function startBigQuery(opts: BigQueryOptions): Promise<Service> {
       const m = /^\/(queries|jobs)\/([\w.-]+)$/.exec(rest);
       if (req.method === "GET" && m?.[2]) {
         const stored = jobs.get(m[2]);
-        if (!stored) return fail(res, 404, "NOT_FOUND", "notFound", `Not found: Job ${opts.projectId}:${location}.${m[2]}`);
-        return sendJson(res, 200, m[1] === "queries" ? stored : jobResource(opts.projectId, location, m[2], {}, stored));
+        if (!stored)
+          return fail(
+            res,
+            404,
+            "NOT_FOUND",
+            "notFound",
+            `Not found: Job ${opts.projectId}:${location}.${m[2]}`,
+          );
+        return sendJson(
+          res,
+          200,
+          m[1] === "queries" ? stored : jobResource(opts.projectId, location, m[2], {}, stored),
+        );
       }
       fail(res, 404, "NOT_FOUND", "notFound", `no route ${req.method} ${path} in the sandbox's BigQuery`);
     } catch (error) {
@@ -107,15 +135,26 @@ export async function startBigQuery(opts: BigQueryOptions): Promise<Service> {
     }
   };
 
-  return listen(opts.faults.wrap("bigquery", handle), { port: opts.port });
+  const logged = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = Date.now();
+    await handle(req, res);
+    opts.log?.({
+      service: "bigquery",
+      method: req.method,
+      path: parseUrl(req).path,
+      status: res.statusCode,
+      ms: Date.now() - started,
+    });
+  };
+  return listen(opts.faults.wrap("bigquery", logged), { port: opts.port });
 }
 
 async function checkTables(db: Warehouse["db"], t: Translated, projectId: string) {
   for (const { dataset, table } of t.tables) {
-    const found = await db.query("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2", [
-      dataset,
-      table,
-    ]);
+    const found = await db.query(
+      "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2",
+      [dataset, table],
+    );
     if (HIDDEN.test(dataset) || found.rows.length === 0) {
       throw new InvalidQuery(`Not found: Table ${projectId}:${dataset}.${table} was not found`);
     }
@@ -123,7 +162,13 @@ async function checkTables(db: Warehouse["db"], t: Translated, projectId: string
 }
 
 async function run(db: Warehouse["db"], t: Translated, jobReference: Record<string, string>) {
-  const common = { kind: "bigquery#queryResponse", jobReference, jobComplete: true, cacheHit: false, totalBytesProcessed: "0" };
+  const common = {
+    kind: "bigquery#queryResponse",
+    jobReference,
+    jobComplete: true,
+    cacheHit: false,
+    totalBytesProcessed: "0",
+  };
   if (t.statementType === "SELECT") {
     // Read-only: a WITH … DELETE (valid Postgres, invalid BigQuery) must not change anything.
     const r = await db.transaction(async (tx) => {
@@ -135,7 +180,12 @@ async function run(db: Warehouse["db"], t: Translated, jobReference: Record<stri
   }
   const r = await db.query(t.sql, t.params);
   const n = String(r.affectedRows ?? 0);
-  const key = t.statementType === "INSERT" ? "insertedRowCount" : t.statementType === "UPDATE" ? "updatedRowCount" : "deletedRowCount";
+  const key =
+    t.statementType === "INSERT"
+      ? "insertedRowCount"
+      : t.statementType === "UPDATE"
+        ? "updatedRowCount"
+        : "deletedRowCount";
   return { ...common, totalRows: "0", numDmlAffectedRows: n, dmlStats: { [key]: n } };
 }
 
@@ -153,6 +203,7 @@ function jobResource(
     configuration,
     status: { state: "DONE" },
     statistics: {
+      totalBytesProcessed: "0",
       query: {
         statementType: result.statementType,
         numDmlAffectedRows: result.numDmlAffectedRows,

@@ -57,9 +57,12 @@ const PG_CASTS: Record<string, string> = {
 export function translate(query: string, projectId: string, parameters: QueryParameter[] = []): Translated {
   const byName = new Map<string, QueryParameter>();
   for (const p of parameters) {
-    if (!p.name) throw new InvalidQuery("positional query parameters (?) are not supported by the sandbox: use @name");
+    if (!p.name)
+      throw new InvalidQuery("positional query parameters (?) are not supported by the sandbox: use @name");
     if (p.parameterType?.arrayType || p.parameterType?.structTypes) {
-      throw new InvalidQuery(`query parameter @${p.name}: ARRAY and STRUCT parameters are not supported by the sandbox`);
+      throw new InvalidQuery(
+        `query parameter @${p.name}: ARRAY and STRUCT parameters are not supported by the sandbox`,
+      );
     }
     byName.set(p.name.toLowerCase(), p);
   }
@@ -82,7 +85,10 @@ export function translate(query: string, projectId: string, parameters: QueryPar
       out += " ";
     } else if (c === "'" || c === '"') {
       const end = stringEnd(src, i, c);
-      out += `'${src.slice(i + 1, end).replaceAll("\\" + c, c).replaceAll("'", "''")}'`;
+      out += `'${src
+        .slice(i + 1, end)
+        .replaceAll(`\\${c}`, c)
+        .replaceAll("'", "''")}'`;
       i = end + 1;
     } else if (c === "`") {
       const end = src.indexOf("`", i + 1);
@@ -103,7 +109,8 @@ export function translate(query: string, projectId: string, parameters: QueryPar
       }
       const type = (p.parameterType?.type ?? "STRING").toUpperCase();
       const cast = PG_CASTS[type];
-      if (!cast) throw new InvalidQuery(`query parameter @${name}: type ${type} is not supported by the sandbox`);
+      if (!cast)
+        throw new InvalidQuery(`query parameter @${name}: type ${type} is not supported by the sandbox`);
       out += `$${slot}::${cast}`;
       i += name.length + 1;
     } else if (c === "?") {
@@ -130,10 +137,19 @@ function stringEnd(src: string, start: number, quote: string): number {
 function tableRef(ref: string, projectId: string): { dataset: string; table: string } {
   const parts = ref.split(".");
   if (parts.length === 3 && parts[0] !== projectId) {
-    throw new InvalidQuery(`table \`${ref}\` is in project ${parts[0]}, but this query runs in project ${projectId}`);
+    throw new InvalidQuery(
+      `table \`${ref}\` is in project ${parts[0]}, but this query runs in project ${projectId}`,
+    );
   }
   const [dataset, table] = parts.slice(-2);
-  if (parts.length < 2 || parts.length > 3 || !dataset || !table || !/^\w+$/.test(dataset) || !/^\w+$/.test(table)) {
+  if (
+    parts.length < 2 ||
+    parts.length > 3 ||
+    !dataset ||
+    !table ||
+    !/^\w+$/.test(dataset) ||
+    !/^\w+$/.test(table)
+  ) {
     throw new InvalidQuery(`table name \`${ref}\` must be \`project.dataset.table\` or \`dataset.table\``);
   }
   return { dataset, table };
@@ -146,7 +162,8 @@ function statementType(sql: string): StatementType {
   }
   if (first === "INSERT") return "INSERT";
   if (first === "UPDATE" || first === "DELETE") {
-    if (!/\bWHERE\b/i.test(sql)) throw new InvalidQuery(`${first} must have a WHERE clause (use WHERE true for all rows)`);
+    if (!/\bWHERE\b/i.test(sql))
+      throw new InvalidQuery(`${first} must have a WHERE clause (use WHERE true for all rows)`);
     return first;
   }
   throw new InvalidQuery(

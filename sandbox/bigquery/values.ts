@@ -21,7 +21,9 @@ export interface BqField {
 }
 
 export function schemaOf(fields: { name: string; dataTypeID: number }[]): { fields: BqField[] } {
-  return { fields: fields.map((f) => ({ name: f.name, type: TYPES[f.dataTypeID] ?? "STRING", mode: "NULLABLE" })) };
+  return {
+    fields: fields.map((f) => ({ name: f.name, type: TYPES[f.dataTypeID] ?? "STRING", mode: "NULLABLE" })),
+  };
 }
 
 /** One cell as BigQuery sends it: a string (TIMESTAMP as int64 microseconds, the client's default), or null. */

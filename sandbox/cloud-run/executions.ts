@@ -2,45 +2,16 @@
  * Executions: created by runJob from the job's template plus overrides, really run by a {@link TaskRunner},
  * and reported like Cloud Run (counts, conditions, startTime/completionTime, logUri).
  */
-import { randomUUID } from "node:crypto";
 import { ApiError, notFound } from "../http/errors.ts";
 import type { Collection } from "../http/store.ts";
 import { parseDuration } from "../http/wire.ts";
+import { condition, type ExecutionResource, newExecution, now, type Overrides } from "./execution-doc.ts";
 import type { LogStore } from "./logs.ts";
-import type { Condition, EnvVar, JobResource, TaskTemplate } from "./model.ts";
+import type { JobResource } from "./model.ts";
 import { type Outcome, type TaskPlan, TaskRunner } from "./tasks.ts";
 
-export interface ExecutionResource {
-  name: string;
-  uid: string;
-  generation: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  createTime: string;
-  startTime?: string;
-  completionTime?: string;
-  updateTime: string;
-  launchStage: string;
-  job: string;
-  parallelism: number;
-  taskCount: number;
-  template: TaskTemplate;
-  reconciling: boolean;
-  conditions: Condition[];
-  observedGeneration: string;
-  runningCount: number;
-  succeededCount: number;
-  failedCount: number;
-  cancelledCount: number;
-  retriedCount: number;
-  logUri: string;
-  etag: string;
-}
-export interface Overrides {
-  containerOverrides?: { name?: string; args?: string[]; env?: EnvVar[]; clearArgs?: boolean }[];
-  taskCount?: number;
-  timeout?: string;
-}
+export type { ExecutionResource, Overrides } from "./execution-doc.ts";
+
 export interface ExecutionDeps {
   executions: Collection<ExecutionResource>;
   logs: LogStore;
@@ -54,35 +25,6 @@ export interface ExecutionDeps {
   /** Called when an execution starts or changes state (the job's latestCreatedExecution follows it). */
   onChange: (execution: ExecutionResource) => void;
   log: (event: string, fields: Record<string, unknown>) => void;
-}
-
-const now = (): string => new Date().toISOString();
-const condition = (type: string, state: string, extra: Partial<Condition> = {}): Condition => ({
-  type,
-  state,
-  lastTransitionTime: now(),
-  ...extra,
-});
-const suffix = (): string =>
-  Array.from(
-    { length: 5 },
-    () => "abcdefghijklmnopqrstuvwxyz0123456789"[Math.floor(Math.random() * 36)],
-  ).join("");
-
-/** Applies containerOverrides to a copy of the task template (overrides win; env merged by name). */
-function applyOverrides(template: TaskTemplate, overrides: Overrides): TaskTemplate {
-  const task = structuredClone(template);
-  if (overrides.timeout) task.timeout = overrides.timeout;
-  for (const [i, o] of (overrides.containerOverrides ?? []).entries()) {
-    const container = task.containers?.find((c) => o.name && c.name === o.name) ?? task.containers?.[i];
-    if (!container) continue;
-    if (o.clearArgs) container.args = [];
-    if (o.args?.length) container.args = o.args;
-    const env = new Map((container.env ?? []).map((e) => [e.name, e]));
-    for (const e of o.env ?? []) env.set(e.name, e);
-    container.env = [...env.values()];
-  }
-  return task;
 }
 
 /**
@@ -117,53 +59,12 @@ export class ExecutionManager {
 
   /** Creates the execution and starts its tasks; returns at once. */
   start(job: JobResource, overrides: Overrides, taskCount: number): ExecutionResource {
-    const id = `${job.name.split("/").at(-1)}-${suffix()}`;
-    const name = `${job.name}/executions/${id}`;
-    const template = applyOverrides(job.template.template ?? {}, overrides);
-    const container = template.containers?.[0] ?? {};
-    const env: Record<string, string> = { ...this.deps.baseEnv() };
-    let setupError: string | undefined;
-    for (const e of container.env ?? []) {
-      const ref = e.valueSource?.secretKeyRef;
-      if (!ref?.secret) {
-        env[e.name] = e.value ?? "";
-        continue;
-      }
-      const value = this.deps.secret(ref.secret, ref.version ?? "latest");
-      if (value === undefined)
-        setupError ??= `secret "${ref.secret}" version "${ref.version ?? "latest"}" (env ${e.name}) was not found in Secret Manager: create it or fix the job's secretKeyRef`;
-      else env[e.name] = value;
-    }
-    const time = now();
-    const execution: ExecutionResource = {
-      name,
-      uid: randomUUID(),
-      generation: "1",
-      labels: { ...job.template.labels, "run.googleapis.com/job": job.name.split("/").at(-1) as string },
-      annotations: { ...job.template.annotations },
-      createTime: time,
-      startTime: time,
-      updateTime: time,
-      launchStage: "GA",
-      job: job.name.split("/").at(-1) as string,
-      parallelism: job.template.parallelism ?? 0,
-      taskCount,
-      template,
-      reconciling: true,
-      conditions: [
-        condition("ResourcesAvailable", "CONDITION_SUCCEEDED"),
-        condition("Started", "CONDITION_SUCCEEDED"),
-        condition("Completed", "CONDITION_RECONCILING", { message: `0 of ${taskCount} tasks completed.` }),
-      ],
-      observedGeneration: "1",
-      runningCount: 0,
-      succeededCount: 0,
-      failedCount: 0,
-      cancelledCount: 0,
-      retriedCount: 0,
-      logUri: this.deps.logUri(name),
-      etag: `"${randomUUID()}"`,
-    };
+    const { execution, container, env, setupError } = newExecution(job, overrides, taskCount, {
+      baseEnv: this.deps.baseEnv(),
+      secret: this.deps.secret,
+      logUri: this.deps.logUri,
+    });
+    const { name, template } = execution;
     this.deps.executions.set(name, execution);
     const plan: TaskPlan = {
       command: [...this.deps.entry, ...(container.args ?? [])],
@@ -179,7 +80,12 @@ export class ExecutionManager {
     const [project, location] = name.split("/").filter((_, i) => i % 2 === 1);
     const runner = new TaskRunner(
       plan,
-      { project: project as string, location: location as string, job: execution.job, execution: id },
+      {
+        project: project as string,
+        location: location as string,
+        job: execution.job,
+        execution: name.split("/").at(-1) as string,
+      },
       this.deps.logs,
       () => this.#sync(execution, runner),
     );

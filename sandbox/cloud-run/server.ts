@@ -147,6 +147,9 @@ export async function startCloudRun(opts: CloudRunOptions): Promise<CloudRun> {
 
   const service = await startHttpServer(router, "cloud-run", opts.wrap ? { wrap: opts.wrap } : {});
   baseUrl = service.url;
+  // Persisted executions point their logUri at this run's port (it changes on every start).
+  for (const execution of executions.deps.executions.values())
+    execution.logUri = executions.deps.logUri(execution.name);
   return {
     service,
     executions,

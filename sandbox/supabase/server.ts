@@ -27,6 +27,8 @@ export interface SupabaseApiOptions {
   port?: number;
   /** Turns on the Management API's per-token limit (installed as a `perMinute` fault rule). */
   rateLimitPerMinute?: number;
+  /** One JSON object per query (status, ms, rows); never the SQL text or the token. */
+  log?: (event: Record<string, unknown>) => void;
 }
 
 export interface SupabaseService extends Service {
@@ -57,22 +59,34 @@ export async function startSupabaseApi(opts: SupabaseApiOptions): Promise<Supaba
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const { path } = parseUrl(req);
     if (!authorised(req.headers.authorization, opts.token)) {
-      return sendJson(res, 401, { message: "Unauthorized: send Authorization: Bearer <SUPABASE_ACCESS_TOKEN>" });
+      return sendJson(res, 401, {
+        message: "Unauthorized: send Authorization: Bearer <SUPABASE_ACCESS_TOKEN>",
+      });
     }
     const match = path.match(queryPath);
     if (!match || req.method !== "POST") {
-      return sendJson(res, 404, { message: `no route ${req.method} ${path}: use POST /v1/projects/{ref}/database/query` });
+      return sendJson(res, 404, {
+        message: `no route ${req.method} ${path}: use POST /v1/projects/{ref}/database/query`,
+      });
     }
     if (match[1] !== opts.projectRef) {
-      return sendJson(res, 404, { message: `project ${match[1]} not found: this sandbox serves ${opts.projectRef}` });
+      return sendJson(res, 404, {
+        message: `project ${match[1]} not found: this sandbox serves ${opts.projectRef}`,
+      });
     }
     const body = (await readJson(req).catch(() => null)) as { query?: unknown } | null;
     if (!body || typeof body.query !== "string" || body.query.trim() === "") {
       return sendJson(res, 400, { message: 'body must be {"query": "<sql>"}' });
     }
     const sql = body.query;
+    const started = Date.now();
     const outcome = await mutex.run(() => run(db, sql));
-    if ("error" in outcome) return sendJson(res, 400, outcome.error);
+    const ms = Date.now() - started;
+    if ("error" in outcome) {
+      opts.log?.({ service: "supabase", path, status: 400, ms });
+      return sendJson(res, 400, outcome.error);
+    }
+    opts.log?.({ service: "supabase", path, status: 201, ms, rows: outcome.rows.length });
     sendJson(res, 201, outcome.rows);
   };
 
@@ -83,14 +97,22 @@ export async function startSupabaseApi(opts: SupabaseApiOptions): Promise<Supaba
   return { ...service, db };
 }
 
-async function run(db: PGlite, sql: string): Promise<{ rows: unknown[] } | { error: Record<string, unknown> }> {
+async function run(
+  db: PGlite,
+  sql: string,
+): Promise<{ rows: unknown[] } | { error: Record<string, unknown> }> {
   try {
     const results = await db.exec(sql);
     return { rows: results.at(-1)?.rows ?? [] };
   } catch (e) {
     const err = e as { code?: string; message?: string; position?: string; detail?: string; hint?: string };
     const message = `Failed to run sql query: ERROR:  ${err.code ?? "XX000"}: ${err.message ?? String(e)}`;
-    return { error: { message, error: { code: err.code, position: err.position, detail: err.detail, hint: err.hint } } };
+    return {
+      error: {
+        message,
+        error: { code: err.code, position: err.position, detail: err.detail, hint: err.hint },
+      },
+    };
   } finally {
     // A failed or unfinished transaction, SET ROLE or session settings must not leak into the next
     // request: reset the connection like a pool handing out a fresh one (ROLLBACK is a no-op otherwise).

@@ -5,12 +5,7 @@
  * Secrets go in as `secretKeyRef` (never a value); names and labels carry the environment because test and
  * stage share a project. Scheduler jobs have no labels, so their description carries the same marker.
  *
- * IAM the accounts need (the README lists them):
- * - the deployer (operator or CI): roles/run.developer, roles/cloudscheduler.admin,
- *   roles/secretmanager.viewer (preflight) and roles/iam.serviceAccountUser on both accounts below;
- * - `jobServiceAccount` (the jobs run as it): roles/secretmanager.secretAccessor on the secrets it reads,
- *   roles/bigquery.jobUser + roles/bigquery.dataEditor (quota-cleanup), roles/run.viewer (overlap guard);
- * - `invokerServiceAccount` (Scheduler calls `:run` as it): roles/run.invoker on the jobs.
+ * The IAM roles the deploying, job and invoker accounts need are in iam.ts.
  *
  * @example
  * const desired = desiredState(catalog, target, { image: "…/jobs@sha256:…", commit: "abc123" });

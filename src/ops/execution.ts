@@ -138,7 +138,12 @@ export async function reportExecution(result: ExecutionResult, context: WaitCont
   );
   if (result.logUri) println(io.stdout, `logs: ${result.logUri}`);
   try {
-    const lines = await executionLogs(context.target, context.clients, shortName(result.name));
+    // Cloud Logging ingests with a few seconds' delay: an execution that just ended may show none yet.
+    let lines = await executionLogs(context.target, context.clients, shortName(result.name));
+    for (let retry = 0; lines.length === 0 && retry < 3; retry++) {
+      await sleep(2 * (io.pollMs ?? 1000));
+      lines = await executionLogs(context.target, context.clients, shortName(result.name));
+    }
     println(io.stdout, `--- logs of ${shortName(result.name)} (${lines.length} lines) ---`);
     for (const line of lines) println(io.stdout, line);
   } catch (error) {

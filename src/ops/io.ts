@@ -82,3 +82,6 @@ export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     }
     signal?.addEventListener("abort", done, { once: true });
   });
+
+/** cli-table3 borders without a rule between rows: one line per job. */
+export const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };

@@ -1,7 +1,7 @@
 /**
  * Checks before provisioning, each failure with its fix: credentials (GOOGLE_APPLICATION_CREDENTIALS with `~`
  * expanded and the file checked — FR-SJ-006.2; skipped for emulators), the secrets the jobs reference exist,
- * and the accounts the jobs and triggers use are named (the IAM roles they need are listed in desired.ts).
+ * and the accounts the jobs and triggers use are named with the IAM roles they need (iam.ts).
  *
  * @example
  * await preflight(target, clients, desired.secrets, io); // throws ConfigError listing every problem
@@ -11,6 +11,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../runtime/errors.ts";
 import type { Clients } from "./clients.ts";
+import { IAM_ROLES } from "./iam.ts";
 import { type Io, println } from "./io.ts";
 import type { Target } from "./target.ts";
 
@@ -45,6 +46,8 @@ export async function credentialsProblem(io: Io): Promise<string | null> {
     : `no Google credentials: run \`gcloud auth application-default login\` or set GOOGLE_APPLICATION_CREDENTIALS to a key file (looked for ${wellKnown})`;
 }
 
+const roleNames = (roles: readonly string[]): string => roles.map((role) => role.split(" ")[0]).join(", ");
+
 export async function preflight(
   target: Target,
   clients: Clients,
@@ -73,7 +76,13 @@ export async function preflight(
     }),
   );
   if (problems.length) throw new ConfigError(`preflight failed for ${target.env.name}`, problems);
-  println(io.stderr, `preflight: jobs run as ${target.env.jobServiceAccount}`);
-  println(io.stderr, `preflight: triggers call :run as ${target.env.invokerServiceAccount}`);
+  println(
+    io.stderr,
+    `preflight: jobs run as ${target.env.jobServiceAccount} (needs ${roleNames(IAM_ROLES.job)})`,
+  );
+  println(
+    io.stderr,
+    `preflight: triggers call :run as ${target.env.invokerServiceAccount} (needs ${roleNames(IAM_ROLES.invoker)})`,
+  );
   println(io.stderr, `preflight: secrets found: ${[...secrets].sort().join(", ")}`);
 }

@@ -57,8 +57,11 @@ export async function buildContext(input: {
     bigquery: uses.has("bigquery") ? await import("./bigquery.ts") : undefined,
   };
   const pools: HttpClient[] = [];
+  // Config already refused plain http outside the sandbox and loopback; in the sandbox a service may sit
+  // on a non-loopback host name (a container network), so the client must not refuse it again.
+  const allowInsecure = config.environment === "sandbox";
   const http = (options: Parameters<typeof createHttpClient>[0]) => {
-    const client = createHttpClient(options);
+    const client = createHttpClient({ allowInsecure, ...options });
     pools.push(client);
     return client;
   };

@@ -179,3 +179,24 @@ export const KEY_SPECS: readonly KeySpec[] = [
  * for (const k of CONFIG_KEYS) console.log(`| ${k.name} | ${k.requiredWhen} | ${k.default ?? ""} | ${k.description} |`);
  */
 export const CONFIG_KEYS: readonly ConfigKeyDoc[] = KEY_SPECS.map(({ schema: _schema, ...doc }) => doc);
+
+/**
+ * The README's configuration reference as a Markdown table, generated from CONFIG_KEYS.
+ *
+ * @example
+ * console.log(configReferenceMarkdown()); // | Key | Required | Default | Description |
+ */
+export function configReferenceMarkdown(): string {
+  const required = (k: ConfigKeyDoc) =>
+    k.requiredWhen === "always"
+      ? "always"
+      : k.requiredWhen === "never"
+        ? "no"
+        : `jobs using ${k.requiredWhen}`;
+  const cell = (text: string) => text.replaceAll("|", "\\|");
+  const rows = CONFIG_KEYS.map(
+    (k) =>
+      `| \`${k.name}\` | ${required(k)} | ${cell(k.default ?? "—")} | ${cell(k.description)}${k.secret ? " Secret: never logged." : ""} |`,
+  );
+  return ["| Key | Required | Default | Description |", "|---|---|---|---|", ...rows, ""].join("\n");
+}

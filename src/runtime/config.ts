@@ -10,7 +10,7 @@ import { ConfigError } from "./errors.ts";
 import type { AnyJob } from "./job.ts";
 import type { LogLevel } from "./logger.ts";
 
-export { CONFIG_KEYS, type ConfigKeyDoc } from "./config-keys.ts";
+export { CONFIG_KEYS, type ConfigKeyDoc, configReferenceMarkdown } from "./config-keys.ts";
 
 export interface RuntimeConfig {
   environment: EnvironmentName;

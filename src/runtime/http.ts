@@ -80,7 +80,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const sleep = options.sleep ?? systemSleep;
   const headerValues = Object.values(options.headers ?? {}).flatMap((v) => [v, v.split(/\s+/).at(-1) ?? v]);
   const redact = createRedactor(headerValues) as (s: string) => string;
-  const pool = new Pool(base.origin, { connections: 16, keepAliveTimeout: 30_000 });
+  // Keep-alive with undici's default idle timeout (4 s, shorter than most servers' 5 s): a socket the
+  // server already closed would fail a non-idempotent POST that we may not retry.
+  const pool = new Pool(base.origin, { connections: 16 });
 
   async function once<T>(req: RequestOptions<T>): Promise<Omit<HttpResponse<T>, "attempts">> {
     const timeoutMs = req.timeoutMs ?? o.timeoutMs;
@@ -101,12 +103,25 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       let responseHeaders: Record<string, string | string[] | undefined>;
       let text: string;
       try {
-        const res = await pool.request({ path, method: method as "GET", headers, body, signal: timer });
+        // undici's own header/body timeouts default to 5 min, shorter than bootstrap's 10 min of work:
+        // align them with the per-call timeout (the signal enforces the total).
+        const res = await pool.request({
+          path,
+          method: method as "GET",
+          headers,
+          body,
+          signal: timer,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        });
         status = res.statusCode;
         responseHeaders = res.headers;
         text = await res.body.text();
       } catch (error) {
-        throw transportError(error, method, url, timer.aborted ? timeoutMs : undefined, redact);
+        const timedOut =
+          timer.aborted ||
+          /^UND_ERR_(HEADERS|BODY)_TIMEOUT$/.test(String((error as { code?: unknown }).code));
+        throw transportError(error, method, url, timedOut ? timeoutMs : undefined, redact);
       }
       const info = describeResponse(method, url, status, responseHeaders);
       const location = header(responseHeaders, "location");
@@ -162,7 +177,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
               const delay = error.retryAfterMs ?? backoffDelay(attemptNumber, o.minDelayMs, o.maxDelayMs);
               log.warn(`Retrying ${req.method} ${base.origin}${req.path} in ${delay} ms: ${error.message}`, {
                 status: error.status,
-                attempt: attemptNumber,
+                request_attempt: attemptNumber,
                 retries_left: retriesLeft,
                 delay_ms: delay,
               });

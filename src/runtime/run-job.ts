@@ -125,43 +125,51 @@ export async function runJob(
     settled = await Promise.race([running, grace]);
     clearTimeout(timer);
   }
-  // Wait for in-flight requests only when run() settled; an abandoned run may hold a request open.
-  if (settled?.kind !== "timeout") await built.close().catch(() => {});
+  // Let requests still in flight finish (bounded): an abandoned run may hold one open for minutes.
+  if (settled?.kind !== "timeout") await Promise.race([built.close().catch(() => {}), unrefDelay(graceMs)]);
+  const end = describeEnd(job.name, settled ?? { kind: "timeout" }, interrupted, graceMs);
+  return summary(end.level, end.message, end.fields);
+}
 
+/** The summary line and exit code for how run() ended. */
+function describeEnd(
+  name: string,
+  settled: Settled,
+  interrupted: StopSignal | undefined,
+  graceMs: number,
+): { level: "info" | "notice" | "error"; message: string; fields: Record<string, unknown> } {
   if (interrupted) {
-    const exit_code = EXIT[interrupted];
-    const base = { status: "interrupted", signal: interrupted, exit_code };
-    if (settled?.kind === "outcome") {
-      const { status, message, summary: details } = settled.outcome;
-      return summary(
-        "error",
-        `${job.name} interrupted by ${interrupted}; it stopped early and reported: ${status}: ${message}`,
-        { ...base, outcome: status, summary: details },
-      );
+    const fields = { status: "interrupted", signal: interrupted, exit_code: EXIT[interrupted] };
+    const head = `${name} interrupted by ${interrupted}`;
+    if (settled.kind === "outcome") {
+      const { status, message, summary } = settled.outcome;
+      const what = `${head}; it stopped early and reported: ${status}: ${message}`;
+      return { level: "error", message: what, fields: { ...fields, outcome: status, summary } };
     }
-    if (settled?.kind === "error") {
-      return summary(
-        "error",
-        `${job.name} interrupted by ${interrupted}; run() ended with ${describe(settled.error)}`,
-        { ...base, error: settled.error },
-      );
+    if (settled.kind === "error") {
+      const what = `${head}; run() ended with ${describe(settled.error)}`;
+      return { level: "error", message: what, fields: { ...fields, error: settled.error } };
     }
-    return summary(
-      "error",
-      `${job.name} interrupted by ${interrupted}: run() did not finish within ${graceMs} ms; whatever it had not done yet is left undone (a later run picks it up: every job is idempotent)`,
-      base,
-    );
+    const what = `${head}: run() did not finish within ${graceMs} ms; whatever it had not done yet is left undone (a later run picks it up: every job is idempotent)`;
+    return { level: "error", message: what, fields };
   }
-  if (settled?.kind === "outcome") {
-    const { status, message, summary: details } = settled.outcome;
+  if (settled.kind === "outcome") {
+    const { status, message, summary } = settled.outcome;
     const exit_code = status === "failed" ? EXIT.failed : EXIT.ok;
     const level = status === "failed" ? "error" : status === "skipped" ? "info" : "notice";
-    return summary(level, `${job.name} ${status}: ${message}`, { status, summary: details, exit_code });
+    return { level, message: `${name} ${status}: ${message}`, fields: { status, summary, exit_code } };
   }
-  const error = settled?.kind === "error" ? settled.error : new Error("run() did not settle");
+  const error = settled.kind === "error" ? settled.error : new Error("run() did not settle");
   const exit_code = isConfigError(error) ? EXIT.usage : EXIT.failed;
-  return summary("error", `${job.name} failed: ${describe(error)}`, { status: "failed", error, exit_code });
+  return {
+    level: "error",
+    message: `${name} failed: ${describe(error)}`,
+    fields: { status: "failed", error, exit_code },
+  };
 }
+
+/** A wait that does not keep the process alive by itself. */
+const unrefDelay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 const describe = (error: unknown) =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);

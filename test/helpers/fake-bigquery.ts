@@ -85,6 +85,8 @@ export async function startFakeBigQuery(): Promise<FakeBigQuery> {
   });
   return Object.assign(server, {
     queries,
-    answer: (fn: (q: ReceivedQuery) => QueryAnswer) => void (answerFn = fn),
+    answer(fn: (q: ReceivedQuery) => QueryAnswer) {
+      answerFn = fn;
+    },
   });
 }

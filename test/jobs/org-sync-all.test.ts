@@ -105,7 +105,24 @@ describe("org-sync-all", () => {
     expect(outcome?.status).toBe("succeeded");
     expect(api.calls(LIST)).toHaveLength(0);
     expect(synced()).toEqual(["org-007"]);
-    expect(api.calls(SYNC)[0]?.headers["idempotency-key"]).toBe("org-sync-all:2026-11-22:org-007");
+    expect(api.calls(SYNC)[0]?.headers["idempotency-key"]).toBe(
+      "org-sync-all:2026-11-22:local-2026-11-22T08:00:00.000Z:org-007",
+    );
+  });
+
+  it("scopes the Idempotency-Key by the Cloud Run execution, so a new run is not deduplicated", async () => {
+    await runJob(orgSyncAll, {
+      env: { ...env(), CLOUD_RUN_EXECUTION: "org-sync-all-stage-abc12" },
+      argv: ["--org", "org-001"],
+    });
+    await runJob(orgSyncAll, {
+      env: { ...env(), CLOUD_RUN_EXECUTION: "org-sync-all-stage-def34" },
+      argv: ["--org", "org-001"],
+    });
+    expect(api.calls(SYNC).map((r) => r.headers["idempotency-key"])).toEqual([
+      "org-sync-all:2026-11-22:org-sync-all-stage-abc12:org-001",
+      "org-sync-all:2026-11-22:org-sync-all-stage-def34:org-001",
+    ]);
   });
 
   it("stops starting new syncs on SIGTERM and reports the orgs left undone", async () => {

@@ -21,13 +21,13 @@ afterAll(() => api.close());
 beforeEach(() => api.reset({ orgs: makeOrgs(3) }));
 
 const cases = [
-  [quotaReset, "POST /api/v1/admin/quota/reset-daily"],
-  [staleCleanup, "POST /api/v1/admin/quota/cleanup-stale"],
-  [quotaMonthly, "POST /api/v1/admin/quota/reset-monthly"],
+  { name: "quota-reset", job: quotaReset, route: "POST /api/v1/admin/quota/reset-daily" },
+  { name: "stale-cleanup", job: staleCleanup, route: "POST /api/v1/admin/quota/cleanup-stale" },
+  { name: "quota-monthly", job: quotaMonthly, route: "POST /api/v1/admin/quota/reset-monthly" },
 ] as const;
 const firstOfMonth = new Date("2026-12-01T00:05:00Z");
 
-describe.each(cases)("%s", (job, route: Route) => {
+describe.each(cases)("$name", ({ job, route }: { job: typeof quotaReset; route: Route }) => {
   it("makes one call with an Idempotency-Key for the day and succeeds", async () => {
     const { outcome } = await runJob(job, { env: env(), now: firstOfMonth });
     expect(outcome?.status).toBe("succeeded");

@@ -257,3 +257,18 @@ describe("prod confirmation", () => {
     expect((await ask(undefined, true)).ok).toBe(true);
   });
 });
+
+describe("preflight", () => {
+  it.each([
+    [
+      { GOOGLE_APPLICATION_CREDENTIALS: "~/missing-key.json", HOME: "/nonexistent-home" },
+      "no file at /nonexistent-home/missing-key.json",
+    ],
+    [{ HOME: "/nonexistent-home" }, "gcloud auth application-default login"],
+  ])("stops create-all-jobs for GCP without credentials (%j) and names the fix", async (env, message) => {
+    const { cli } = await import("./support.ts");
+    const result = await cli(["create-all-jobs", "stage", "--plan"], { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+});

@@ -85,9 +85,18 @@ describe("create-all-jobs in the sandbox", () => {
     const plan = await cli(["create-all-jobs", "sandbox", "--plan"], { env: env(), catalog: changed });
     expect(plan.stdout).toContain("Plan: 0 to create, 1 to update, 12 unchanged, 0 orphaned");
     expect(plan.stdout).toContain('schedule: "0 8 * * *" → "30 9 * * *"');
-    const apply = await cli(["create-all-jobs", "sandbox"], { env: env(), catalog: changed });
+    // Through a counting proxy: the wire shows one PATCH with a mask of exactly that field, no delete, no create.
+    const proxy = await countingProxy(env().CLOUD_SCHEDULER_API_URL as string);
+    const apply = await cli(["create-all-jobs", "sandbox"], {
+      env: { ...env(), CLOUD_SCHEDULER_API_URL: proxy.url },
+      catalog: changed,
+    });
+    await proxy.close();
     expect(apply.code).toBe(0);
     expect(apply.stdout).toContain("updated (schedule)");
+    expect(proxy.mutating()).toEqual([
+      expect.stringMatching(/^PATCH \/v1\/.*alerts-sandbox-trigger\?.*updateMask=schedule(&|$)/),
+    ]);
     const [after] = await scheduler.getJob({ name });
     expect(after.schedule).toBe("30 9 * * *");
     expect(after.description).toBe(before.description);
@@ -110,6 +119,22 @@ describe("create-all-jobs in the sandbox", () => {
     expect(String(after.createTime?.seconds)).toBe(String(before.createTime?.seconds));
     expect(after.executionCount).toBe(before.executionCount);
     expect(after.executionCount).toBeGreaterThan(0);
+  });
+
+  it("pauses a trigger the catalog marks paused", async () => {
+    const paused = withScheduleOn(catalog).map((job) =>
+      job.name === "quota-monthly" && job.trigger
+        ? { ...job, trigger: { ...job.trigger, paused: true } }
+        : job,
+    );
+    const apply = await cli(["create-all-jobs", "sandbox"], { env: env(), catalog: paused });
+    expect(apply.stdout).toContain('paused: "false" → "true"');
+    expect(apply.code).toBe(0);
+    const status = await cli(["list-jobs", "sandbox", "--json"], { env: env(), catalog: paused });
+    const row = (JSON.parse(status.stdout) as { job: string; trigger: string; verdict: string }[]).find(
+      (candidate) => candidate.job === "quota-monthly",
+    );
+    expect(row).toMatchObject({ trigger: "PAUSED", verdict: "NEVER RAN" });
   });
 
   it("prunes a labelled orphan and leaves foreign and other environments' jobs alone", async () => {

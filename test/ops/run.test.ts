@@ -129,7 +129,12 @@ describe("list-jobs", () => {
   const rowsAt = async (now: Date) => {
     const result = await cli(["list-jobs", "sandbox", "--json"], { env: env(), now: () => now });
     expect(result.code).toBe(0);
-    const rows = JSON.parse(result.stdout) as { job: string; verdict: string; trigger: string | null }[];
+    const rows = JSON.parse(result.stdout) as {
+      job: string;
+      verdict: string;
+      trigger: string | null;
+      drift: string[];
+    }[];
     return Object.fromEntries(rows.map((row) => [row.job, row]));
   };
 
@@ -144,7 +149,7 @@ describe("list-jobs", () => {
 
     const now = await rowsAt(new Date());
     expect(now.alerts?.verdict).toBe("FAILED");
-    expect(now["quota-reset"]?.verdict).toBe("DRIFTED");
+    expect(now["quota-reset"]).toMatchObject({ verdict: "DRIFTED", drift: ["job timeout"] });
     expect(now["quota-monthly"]?.verdict).toBe("OK");
     expect(now["quota-cleanup"]?.verdict).toBe("NEVER RAN");
     expect(now.migrate?.verdict).toBe("NEVER RAN");

@@ -98,6 +98,20 @@ describe("overlap guard", () => {
     expect(cloudRun.requests).toHaveLength(0);
   });
 
+  it("never asks the metadata server in the sandbox when CLOUD_RUN_API_URL is missing", async () => {
+    const lines: string[] = [];
+    const { CLOUD_RUN_API_URL: _unset, ...rest } = env();
+    const { config } = loadConfig(fakeJob({}), rest);
+    const result = await checkOverlap({
+      config,
+      log: createLogger({ write: (l) => lines.push(l) }),
+      now: () => new Date(),
+    });
+    expect(result).toEqual({ skip: false, reason: "sandbox without CLOUD_RUN_API_URL" });
+    expect(JSON.parse(lines[0] ?? "{}").severity).toBe("WARNING");
+    expect(cloudRun.requests).toHaveLength(0);
+  });
+
   it("warns and proceeds when the check itself fails", async () => {
     const { result, lines } = await verdict({ CLOUD_RUN_JOB: "missing-job" });
     expect(result.skip).toBe(false);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { CONFIG_KEYS, loadConfig } from "../../src/runtime/config.ts";
+import { CONFIG_KEYS, configReferenceMarkdown, loadConfig } from "../../src/runtime/config.ts";
 import { ConfigError } from "../../src/runtime/errors.ts";
 import type { Dependency } from "../../src/runtime/job.ts";
 import { fakeJob } from "./helpers/jobs.ts";
@@ -224,5 +224,18 @@ describe("loadConfig", () => {
       secret: true,
     });
     expect(CONFIG_KEYS.every((k) => k.description.length > 10)).toBe(true);
+  });
+});
+
+describe("configuration reference", () => {
+  it("renders one Markdown row per key, marking secrets", () => {
+    const table = configReferenceMarkdown().trim().split("\n");
+    expect(table).toHaveLength(CONFIG_KEYS.length + 2);
+    expect(table.find((row) => row.startsWith("| `CA_ROOT_API_KEY`"))).toBe(
+      "| `CA_ROOT_API_KEY` | jobs using admin-api | — | Admin API root key, sent as X-CA-Root-Key to the API origin only. Secret: never logged. |",
+    );
+    expect(table.find((row) => row.startsWith("| `ENVIRONMENT`"))).toMatch(
+      /^\| `ENVIRONMENT` \| always \| — \| test \\\| stage \\\| prod/,
+    );
   });
 });

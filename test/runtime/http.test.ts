@@ -69,7 +69,7 @@ describe("retry policy", () => {
     );
     expect(error.message).toContain("gave up after 4 attempts");
     const warnings = logLines.map((l) => JSON.parse(l)).filter((e) => e.severity === "WARNING");
-    expect(warnings.map((w) => w.attempt)).toEqual([1, 2, 3]);
+    expect(warnings.map((w) => w.request_attempt)).toEqual([1, 2, 3]);
     expect(warnings.every((w) => w.status === 503 && typeof w.delay_ms === "number")).toBe(true);
     await http.close();
   });

@@ -236,6 +236,16 @@ describe("running a job", () => {
     expect(io.out).not.toContain(KEY);
   });
 
+  it("accepts a plain-http API host name in the sandbox (a container network), as config does", async () => {
+    const run = async (ctx: JobContext) =>
+      ({ status: "succeeded", message: typeof ctx.api.bootstrapStatus }) as const;
+    const job = fakeJob({ run, uses: ["admin-api"] });
+    const env = { ENVIRONMENT: "sandbox", API_SERVICE_URL: "http://admin-api:8000", CA_ROOT_API_KEY: KEY };
+    const { io, deps: d } = deps([job], env);
+    expect(await runEntrypoint(["fake-job"], d)).toBe(0);
+    expect(io.lines()[0]?.message).toBe("fake-job succeeded: function");
+  });
+
   it("redacts secrets from a thrown error and its cause", async () => {
     const run = async () => {
       throw new Error(`outer ${KEY}`, { cause: new Error(`inner ${KEY}`) });

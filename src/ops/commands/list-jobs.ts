@@ -15,7 +15,7 @@ import type { Command } from "../cli.ts";
 import { type Clients, createClients } from "../clients.ts";
 import { desiredState, runJobName, triggerName } from "../desired.ts";
 import { durationMs, type Execution, formatDuration, statusOf, toDate } from "../execution.ts";
-import { EXIT, type Io, printJson, println } from "../io.ts";
+import { COMPACT, EXIT, type Io, printJson, println } from "../io.ts";
 import { schedulerState } from "../normalize.ts";
 import { buildPlan, readActual } from "../plan.ts";
 import { MISSED_GRACE_MS, verdict } from "../status.ts";
@@ -46,11 +46,19 @@ async function run(argv: string[], io: Io): Promise<number> {
   try {
     const actual = await readActual(clients, target);
     const plan = buildPlan(desiredState(catalog, target, { commit: "" }), actual, target, {});
-    const drifted = new Set(
+    // What differs, per resource: "missing" for a create, the changed fields for an update.
+    const drift = new Map(
       plan.items
         .filter((item) => item.action === "create" || item.action === "update")
-        .map((item) => item.name),
+        .map((item) => [
+          item.name,
+          item.action === "create" ? ["missing"] : item.changes.map((c) => c.field),
+        ]),
     );
+    const driftOf = (job: AnyJob) => [
+      ...(drift.get(runJobName(job, target)) ?? []).map((field) => `job ${field}`),
+      ...(drift.get(triggerName(job, target)) ?? []).map((field) => `trigger ${field}`),
+    ];
     const deployed = new Map(actual.runJobs.map((job) => [job.name ?? "", job]));
     const triggers = new Map(actual.triggers.map((trigger) => [trigger.name ?? "", trigger]));
     const rows = await Promise.all(
@@ -76,8 +84,9 @@ async function run(argv: string[], io: Io): Promise<number> {
                 durationMs: durationMs(latest, now),
               }
             : null,
+          drift: driftOf(job),
           verdict: verdict({
-            drifted: drifted.has(name) || drifted.has(triggerName(job, target)),
+            drifted: driftOf(job).length > 0,
             triggerEnabled: triggerState === "ENABLED",
             latest: status ? { status, start } : null,
             slot: previousSlot(job, new Date(now.getTime() - MISSED_GRACE_MS)),
@@ -92,7 +101,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     }
     const { default: Table } = await import("cli-table3");
     const head = ["job", "category", "schedule", "trigger", "next run", "last execution", "verdict"];
-    const table = new Table({ head, style: { head: [], border: [] } });
+    const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT });
     for (const row of rows) {
       const last = row.lastExecution
         ? `${row.lastExecution.result} ${row.lastExecution.start ?? ""} (${formatDuration(row.lastExecution.durationMs)})`

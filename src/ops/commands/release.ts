@@ -22,7 +22,7 @@ import {
   startExecution,
   waitForExecution,
 } from "../execution.ts";
-import { EXIT, type Io, printJson, println } from "../io.ts";
+import { COMPACT, EXIT, type Io, printJson, println } from "../io.ts";
 import { resolveTarget } from "../target.ts";
 import { EXIT_DETACHED } from "./run-job.ts";
 
@@ -109,6 +109,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     const table = new Table({
       head: ["step", "result", "execution", "duration"],
       style: { head: [], border: [] },
+      chars: COMPACT,
     });
     for (const row of rows) table.push([row.step, row.result, row.execution || "—", row.duration || "—"]);
     println(io.stdout, table.toString());

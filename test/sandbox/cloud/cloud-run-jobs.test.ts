@@ -178,4 +178,11 @@ describe("Cloud Run jobs", () => {
     expect(deleted.name).toBe(name);
     expect(await errorCode(jobs.getJob({ name }))).toBe(5);
   });
+
+  it("answers with an injected fault, then normally once the fault is used up", async () => {
+    sandbox.faults.set("cloudRun", { route: "GET /v2/*", status: 503, count: 1 });
+    expect(await errorCode(jobs.getJob({ name: `${PARENT}/jobs/create-get` }))).toBe(14);
+    const [job] = await jobs.getJob({ name: `${PARENT}/jobs/create-get` });
+    expect(job.name).toBe(`${PARENT}/jobs/create-get`);
+  });
 });

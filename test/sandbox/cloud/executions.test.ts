@@ -74,6 +74,17 @@ describe("executions", () => {
     expect(jobNow.latestCreatedExecution?.name).toBe(execution.name);
   });
 
+  it("gives a task only its job's env, not the sandbox's keys or URLs (as on Cloud Run)", async () => {
+    const job = await createJob(
+      "isolated",
+      jobBody(["--env", "CA_ROOT_API_KEY", "--env", "API_SERVICE_URL", "--env", "PATH"]),
+    );
+    const { id } = await runToEnd(job);
+    const env = payloads(await byExecution(id), "task started")[0]?.env as Record<string, string | null>;
+    expect([env.CA_ROOT_API_KEY, env.API_SERVICE_URL]).toEqual([null, null]);
+    expect(env.PATH).toBeTruthy();
+  });
+
   it("applies overrides: container args and env win, taskCount replaced", async () => {
     const job = await createJob(
       "overrides",

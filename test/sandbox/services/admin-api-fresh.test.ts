@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startAdminApi } from "../../../sandbox/admin-api/server.ts";
 import { startWarehouse, type Warehouse } from "../../../sandbox/admin-api/warehouse.ts";
@@ -7,14 +10,18 @@ import { call, scalar } from "./helpers.ts";
 
 let wh: Warehouse;
 let api: Service;
+let dataDir: string;
 
 beforeAll(async () => {
-  wh = await startWarehouse({ state: "empty" });
+  // Persisted, so the last test can reopen the same database.
+  dataDir = await mkdtemp(join(tmpdir(), "warehouse-"));
+  wh = await startWarehouse({ state: "empty", dataDir });
   api = await startAdminApi({ warehouse: wh, rootKey: "sandbox-test-root-key", faults: createFaults() });
 });
 afterAll(async () => {
   await api?.close();
   await wh?.close();
+  await rm(dataDir, { recursive: true, force: true });
 });
 
 const metaTables = () =>
@@ -42,7 +49,13 @@ it("a fresh bootstrap creates 21 or more meta tables and leaves status clean", a
   expect(r.body.total_tables).toBe(r.body.tables_created.length);
   expect(await metaTables()).toBe(r.body.tables_created.length);
   const status = await call(api.url, "GET", "/api/v1/admin/bootstrap/status");
-  expect(status.body).toMatchObject({ status: "SYNCED", dataset_exists: true, tables_missing: [], tables_extra: [], schema_diffs: {} });
+  expect(status.body).toMatchObject({
+    status: "SYNCED",
+    dataset_exists: true,
+    tables_missing: [],
+    tables_extra: [],
+    schema_diffs: {},
+  });
 });
 
 it("a second fresh bootstrap is 409 and changes nothing; sync then has nothing to do", async () => {
@@ -56,4 +69,14 @@ it("a second fresh bootstrap is 409 and changes nothing; sync then has nothing t
 it("routes work on the new, empty dataset", async () => {
   const r = await call(api.url, "GET", "/api/v1/organizations?status=ACTIVE&page=1&page_size=100");
   expect(r.body).toMatchObject({ organizations: [], total: 0, has_next: false });
+});
+
+it("keeps a persisted warehouse across a restart, without seeding it again", async () => {
+  await api.close();
+  await wh.close();
+  wh = await startWarehouse({ dataDir, state: "legacy", orgs: { active: 5, inactive: 0 } });
+  api = await startAdminApi({ warehouse: wh, rootKey: "sandbox-test-root-key", faults: createFaults() });
+  const status = await call(api.url, "GET", "/api/v1/admin/bootstrap/status");
+  expect(status.body).toMatchObject({ status: "SYNCED", tables_extra: [] });
+  expect(await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_profiles")).toBe(0);
 });

@@ -27,14 +27,18 @@ afterAll(async () => {
   await wh?.close();
 });
 
-const active = () => scalar(wh.db, "SELECT count(*)::int FROM organizations.org_profiles WHERE status = 'ACTIVE'");
+const active = () =>
+  scalar(wh.db, "SELECT count(*)::int FROM organizations.org_profiles WHERE status = 'ACTIVE'");
 
 describe("quota routes", () => {
   it("reset-daily creates today's row for every active org once; the second call changes nothing", async () => {
     const first = await call(api.url, "POST", "/api/v1/admin/quota/reset-daily");
     const n = await active();
     expect(first.body).toMatchObject({ success: true, orgs_processed: n, orgs_created: n, orgs_skipped: 0 });
-    const rows = await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_usage_quotas WHERE usage_date = '2026-03-20'");
+    const rows = await scalar(
+      wh.db,
+      "SELECT count(*)::int FROM organizations.org_usage_quotas WHERE usage_date = '2026-03-20'",
+    );
     expect(rows).toBe(n);
     const before = await fingerprint(wh.db, "organizations");
     const second = await call(api.url, "POST", "/api/v1/admin/quota/reset-daily");
@@ -43,7 +47,9 @@ describe("quota routes", () => {
   });
 
   it("reset-monthly zeroes this month's counters once; the second call changes nothing", async () => {
-    await wh.db.query("UPDATE organizations.org_usage_quotas SET pipelines_run_month = 7 WHERE usage_date = '2026-03-20'");
+    await wh.db.query(
+      "UPDATE organizations.org_usage_quotas SET pipelines_run_month = 7 WHERE usage_date = '2026-03-20'",
+    );
     const first = await call(api.url, "POST", "/api/v1/admin/quota/reset-monthly");
     const n = await active();
     expect(first.body).toMatchObject({ success: true, orgs_processed: n, orgs_created: n });
@@ -73,7 +79,12 @@ describe("quota routes", () => {
     expect(stuckOrgs).toBeGreaterThan(0);
     const first = await call(api.url, "POST", "/api/v1/admin/quota/cleanup-stale");
     expect(first.body).toMatchObject({ success: true, orgs_created: stuckOrgs });
-    expect(await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_meta_pipeline_runs WHERE status = 'RUNNING'")).toBe(live);
+    expect(
+      await scalar(
+        wh.db,
+        "SELECT count(*)::int FROM organizations.org_meta_pipeline_runs WHERE status = 'RUNNING'",
+      ),
+    ).toBe(live);
     const drift = await scalar(
       wh.db,
       `SELECT count(*)::int FROM organizations.org_usage_quotas q WHERE usage_date = '2026-03-20'
@@ -124,7 +135,9 @@ describe("alerts/process-all", () => {
   });
 
   it("refuses an unknown alert type with 400", async () => {
-    const r = await call(api.url, "POST", "/api/v1/admin/alerts/process-all", { body: { alert_types: ["nope"] } });
+    const r = await call(api.url, "POST", "/api/v1/admin/alerts/process-all", {
+      body: { alert_types: ["nope"] },
+    });
     expect(r.status).toBe(400);
     expect(r.body.detail).toMatch(/nope/);
   });
@@ -141,7 +154,12 @@ describe("Idempotency-Key", () => {
     expect(replay.body).toEqual(first.body);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     // Not re-executed: the rows deleted after the first call are still gone.
-    expect(await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_usage_quotas WHERE usage_date = '2026-03-20'")).toBe(0);
+    expect(
+      await scalar(
+        wh.db,
+        "SELECT count(*)::int FROM organizations.org_usage_quotas WHERE usage_date = '2026-03-20'",
+      ),
+    ).toBe(0);
     const other = await call(api.url, "POST", "/api/v1/admin/quota/reset-daily", { idempotencyKey: "other" });
     expect(other.body.orgs_created).toBe(await active());
   });
@@ -158,9 +176,29 @@ describe("Idempotency-Key", () => {
   it("alerts with the same key twice notify once", async () => {
     await wh.db.query("DELETE FROM organizations.org_notifications_sent");
     const body = { alert_types: ALL_TYPES, send_notifications: true, dry_run: false };
-    const a = await call(api.url, "POST", "/api/v1/admin/alerts/process-all", { body, idempotencyKey: "alerts:2026-03-20" });
-    const b = await call(api.url, "POST", "/api/v1/admin/alerts/process-all", { body, idempotencyKey: "alerts:2026-03-20" });
+    const a = await call(api.url, "POST", "/api/v1/admin/alerts/process-all", {
+      body,
+      idempotencyKey: "alerts:2026-03-20",
+    });
+    const b = await call(api.url, "POST", "/api/v1/admin/alerts/process-all", {
+      body,
+      idempotencyKey: "alerts:2026-03-20",
+    });
     expect(b.body).toEqual(a.body);
-    expect(await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_notifications_sent")).toBe(a.body.notifications_sent);
+    expect(await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_notifications_sent")).toBe(
+      a.body.notifications_sent,
+    );
+  });
+});
+
+describe("faults on the admin API", () => {
+  it("a rule set over HTTP fails the next call once with Retry-After, then the route works again", async () => {
+    const rule = { route: "GET /api/v1/admin/bootstrap/status", status: 503, retryAfter: 3, count: 1 };
+    const set = await fetch(`${api.url}/__sandbox/faults`, { method: "POST", body: JSON.stringify(rule) });
+    expect(set.status).toBe(200);
+    const failed = await call(api.url, "GET", "/api/v1/admin/bootstrap/status");
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get("retry-after")).toBe("3");
+    expect((await call(api.url, "GET", "/api/v1/admin/bootstrap/status")).status).toBe(200);
   });
 });

@@ -7,24 +7,29 @@ import { call, fingerprint, ROOT_KEY, scalar } from "./helpers.ts";
 
 // Mid-month, so month-to-date alert rules have data; fixed, so the run does not depend on the calendar.
 const NOW = new Date("2026-03-20T10:00:00Z");
-const TODAY = "2026-03-20";
 let wh: Warehouse;
 let api: Service;
 let unconfigured: Service;
 let limited: Service;
 
 beforeAll(async () => {
-  wh = await startWarehouse({ orgs: { active: 205, inactive: 20 }, now: () => NOW });
+  wh = await startWarehouse({ orgs: { active: 105, inactive: 10 }, now: () => NOW });
   api = await startAdminApi({ warehouse: wh, rootKey: ROOT_KEY, faults: createFaults() });
   unconfigured = await startAdminApi({ warehouse: wh, rootKey: "", faults: createFaults() });
-  limited = await startAdminApi({ warehouse: wh, rootKey: ROOT_KEY, faults: createFaults(), rateLimits: true });
+  limited = await startAdminApi({
+    warehouse: wh,
+    rootKey: ROOT_KEY,
+    faults: createFaults(),
+    rateLimits: true,
+  });
 });
 afterAll(async () => {
   await Promise.all([api?.close(), unconfigured?.close(), limited?.close()]);
   await wh?.close();
 });
 
-const activeCount = () => scalar(wh.db, "SELECT count(*)::int FROM organizations.org_profiles WHERE status = 'ACTIVE'");
+const activeCount = () =>
+  scalar(wh.db, "SELECT count(*)::int FROM organizations.org_profiles WHERE status = 'ACTIVE'");
 
 describe("auth", () => {
   it.each([
@@ -82,7 +87,12 @@ describe("bootstrap on an outdated dataset", () => {
     expect(hasColumn).toBe(1);
     const before = await fingerprint(wh.db, "organizations");
     const second = await call(api.url, "POST", "/api/v1/admin/bootstrap/sync", { body });
-    expect(second.body).toMatchObject({ status: "SUCCESS", tables_created: [], columns_added: {}, errors: [] });
+    expect(second.body).toMatchObject({
+      status: "SUCCESS",
+      tables_created: [],
+      columns_added: {},
+      errors: [],
+    });
     expect(await fingerprint(wh.db, "organizations")).toEqual(before);
     const status = await call(api.url, "GET", "/api/v1/admin/bootstrap/status");
     expect(status.body).toMatchObject({ status: "SYNCED", tables_missing: [], schema_diffs: {} });
@@ -105,9 +115,10 @@ describe("organizations", () => {
   it("pages through every ACTIVE organization, 100 at a time, and never lists an inactive one", async () => {
     const slugs: string[] = [];
     let page = 1;
-    let last: any;
+    let last: { organizations: { org_slug: string; status: string }[]; has_next: boolean; total: number };
     do {
-      last = (await call(api.url, "GET", `/api/v1/organizations?status=ACTIVE&page=${page}&page_size=100`)).body;
+      last = (await call(api.url, "GET", `/api/v1/organizations?status=ACTIVE&page=${page}&page_size=100`))
+        .body;
       expect(last.organizations.length).toBeLessThanOrEqual(100);
       slugs.push(...last.organizations.map((o: { org_slug: string }) => o.org_slug));
       expect(last.organizations.every((o: { status: string }) => o.status === "ACTIVE")).toBe(true);
@@ -120,7 +131,10 @@ describe("organizations", () => {
 
   it("filters by INACTIVE", async () => {
     const r = await call(api.url, "GET", "/api/v1/organizations?status=INACTIVE&page=1&page_size=100");
-    const expected = await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_profiles WHERE status = 'INACTIVE'");
+    const expected = await scalar(
+      wh.db,
+      "SELECT count(*)::int FROM organizations.org_profiles WHERE status = 'INACTIVE'",
+    );
     expect(r.body.total).toBe(expected);
     expect(r.body.has_next).toBe(false);
     expect(r.body.organizations.every((o: { status: string }) => o.status === "INACTIVE")).toBe(true);
@@ -136,8 +150,12 @@ describe("organizations", () => {
       "SELECT org_slug FROM organizations.org_profiles WHERE status <> 'ACTIVE' LIMIT 1",
     );
     const body = { sync_missing_tables: true, sync_missing_columns: true };
-    expect((await call(api.url, "POST", "/api/v1/organizations/no_such_org/sync", { body })).status).toBe(404);
-    expect((await call(api.url, "POST", `/api/v1/organizations/${inactive}/sync`, { body })).status).toBe(400);
+    expect((await call(api.url, "POST", "/api/v1/organizations/no_such_org/sync", { body })).status).toBe(
+      404,
+    );
+    expect((await call(api.url, "POST", `/api/v1/organizations/${inactive}/sync`, { body })).status).toBe(
+      400,
+    );
   });
 
   it("sync extends an outdated org dataset once, then has nothing left to do", async () => {

@@ -15,7 +15,10 @@ let bq: Service;
 let client: BigQuery;
 
 beforeAll(async () => {
-  wh = await startWarehouse({ orgs: { active: 6, inactive: 2 }, now: () => new Date("2026-03-20T10:00:00Z") });
+  wh = await startWarehouse({
+    orgs: { active: 6, inactive: 2 },
+    now: () => new Date("2026-03-20T10:00:00Z"),
+  });
   bq = await startBigQuery({ warehouse: wh, projectId: PROJECT, faults });
   client = new BigQuery({
     projectId: PROJECT,
@@ -39,22 +42,32 @@ describe("jobs.query through @google-cloud/bigquery", () => {
       query: `SELECT COUNT(*) AS n FROM ${TABLE} WHERE usage_date < @cutoff`,
       ...cutoffParams("2026-01-01"),
     });
-    const expected = await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_usage_quotas WHERE usage_date < '2026-01-01'");
+    const expected = await scalar(
+      wh.db,
+      "SELECT count(*)::int FROM organizations.org_usage_quotas WHERE usage_date < '2026-01-01'",
+    );
     expect(expected).toBeGreaterThan(0);
     expect(rows).toEqual([{ n: expected }]);
   });
 
   it("DELETE with a DATE parameter deletes exactly the rows before the cutoff and reports them", async () => {
     const before = await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_usage_quotas");
-    const older = await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_usage_quotas WHERE usage_date < '2025-12-20'");
+    const older = await scalar(
+      wh.db,
+      "SELECT count(*)::int FROM organizations.org_usage_quotas WHERE usage_date < '2025-12-20'",
+    );
     const [rows, , response] = (await client.query({
       query: `DELETE FROM ${TABLE} WHERE usage_date < @cutoff`,
       ...cutoffParams("2025-12-20"),
     })) as unknown as [unknown[], unknown, { numDmlAffectedRows: string }];
     expect(rows).toEqual([]);
     expect(response.numDmlAffectedRows).toBe(String(older));
-    expect(await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_usage_quotas")).toBe(before - older);
-    expect(await scalar<string>(wh.db, "SELECT min(usage_date)::text FROM organizations.org_usage_quotas")).toBe("2025-12-20");
+    expect(await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_usage_quotas")).toBe(
+      before - older,
+    );
+    expect(
+      await scalar<string>(wh.db, "SELECT min(usage_date)::text FROM organizations.org_usage_quotas"),
+    ).toBe("2025-12-20");
     const [again, , second] = (await client.query({
       query: `DELETE FROM ${TABLE} WHERE usage_date < @cutoff`,
       ...cutoffParams("2025-12-20"),
@@ -91,20 +104,46 @@ describe("jobs.query through @google-cloud/bigquery", () => {
       params: { org: "org_002" },
     });
     const [rows] = await job.getQueryResults();
-    const expected = await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_usage_quotas WHERE org_slug = 'org_002'");
+    const expected = await scalar(
+      wh.db,
+      "SELECT count(*)::int FROM organizations.org_usage_quotas WHERE org_slug = 'org_002'",
+    );
     expect(rows).toEqual([{ n: expected }]);
+  });
+
+  it("validates a dry-run job without changing any row", async () => {
+    const before = await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_usage_quotas");
+    const [job] = await client.createQueryJob({
+      query: `DELETE FROM ${TABLE} WHERE usage_date < @cutoff`,
+      ...cutoffParams("2026-03-19"),
+      dryRun: true,
+    });
+    expect(job.metadata.status.state).toBe("DONE");
+    expect(await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_usage_quotas")).toBe(before);
+    const bad = (await client
+      .createQueryJob({ query: `DELETE FROM \`${PROJECT}.organizations.nope\` WHERE true`, dryRun: true })
+      .catch((e: unknown) => e)) as { code: number };
+    expect(bad.code).toBe(400);
   });
 
   it.each([
     ["DDL", `CREATE TABLE ${TABLE} (x INT64)`, /not supported/],
     ["an unknown table", `SELECT * FROM \`${PROJECT}.organizations.nope\``, /Not found: Table/],
-    ["another project", "SELECT * FROM `other-project.organizations.org_usage_quotas`", /project other-project/],
+    [
+      "another project",
+      "SELECT * FROM `other-project.organizations.org_usage_quotas`",
+      /project other-project/,
+    ],
     ["a DELETE without WHERE", `DELETE FROM ${TABLE}`, /WHERE clause/],
     ["two statements", `SELECT 1; SELECT 2`, /one statement/],
     ["a missing parameter", `SELECT * FROM ${TABLE} WHERE usage_date < @cutoff`, /cutoff/],
     ["the emulator's own tables", "SELECT * FROM `sandbox_admin.idempotency`", /Not found/],
   ])("refuses %s with a clear 400 invalidQuery", async (_name, query, message) => {
-    const error = (await client.query({ query }).catch((e: unknown) => e)) as { code: number; message: string; errors?: { reason: string }[] };
+    const error = (await client.query({ query }).catch((e: unknown) => e)) as {
+      code: number;
+      message: string;
+      errors?: { reason: string }[];
+    };
     expect(error.code).toBe(400);
     expect(error.message).toMatch(message);
     expect(error.errors?.[0]?.reason).toBe("invalidQuery");
@@ -130,6 +169,11 @@ describe("jobs.query through @google-cloud/bigquery", () => {
     } finally {
       faults.clear("bigquery");
     }
-    expect(await scalar(wh.db, "SELECT count(*)::int FROM organizations.org_usage_quotas WHERE usage_date = '2026-03-18'")).toBeGreaterThan(0);
+    expect(
+      await scalar(
+        wh.db,
+        "SELECT count(*)::int FROM organizations.org_usage_quotas WHERE usage_date = '2026-03-18'",
+      ),
+    ).toBeGreaterThan(0);
   });
 });

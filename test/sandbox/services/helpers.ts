@@ -5,6 +5,7 @@ export const ROOT_KEY = "sandbox-test-root-key";
 
 export interface Answer {
   status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: a JSON body the assertions read field by field
   body: any;
   headers: Headers;
 }

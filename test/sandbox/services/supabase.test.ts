@@ -4,10 +4,11 @@ import { type SupabaseService, startSupabaseApi } from "../../../sandbox/supabas
 
 const TOKEN = "sbp_sandbox_test_token";
 const REF = "sandboxprojectref000";
+const faults = createFaults();
 let sb: SupabaseService;
 
 beforeAll(async () => {
-  sb = await startSupabaseApi({ token: TOKEN, projectRef: REF, faults: createFaults() });
+  sb = await startSupabaseApi({ token: TOKEN, projectRef: REF, faults });
 });
 afterAll(async () => {
   await sb?.close();
@@ -22,6 +23,7 @@ async function query(sql: string, opts: { token?: string | null; ref?: string } 
     headers,
     body: JSON.stringify({ query: sql }),
   });
+  // biome-ignore lint/suspicious/noExplicitAny: a JSON body the assertions read field by field
   return { status: res.status, body: (await res.json()) as any };
 }
 
@@ -70,7 +72,13 @@ describe("database/query", () => {
              to_regclass('auth.users') IS NOT NULL AS users, to_regclass('auth.sessions') IS NOT NULL AS sessions,
              to_regclass('storage.objects') IS NOT NULL AS objects, storage.foldername('a/b/c.txt') AS folders`);
     expect(r.body).toEqual([
-      { roles: ["anon", "authenticated", "service_role"], users: true, sessions: true, objects: true, folders: ["a", "b"] },
+      {
+        roles: ["anon", "authenticated", "service_role"],
+        users: true,
+        sessions: true,
+        objects: true,
+        folders: ["a", "b"],
+      },
     ]);
   });
 
@@ -92,16 +100,22 @@ describe("database/query", () => {
              auth.uid()::text AS uid, auth.role() AS role`);
     expect(rows.body).toEqual([{ notes: 1, objects: 1, uid: USER_B, role: "authenticated" }]);
     // The role does not leak into the next request.
-    expect((await query("SELECT current_user::text AS u, (SELECT count(*)::int FROM public.notes) AS n")).body).toEqual([
-      { u: "postgres", n: 3 },
-    ]);
+    expect(
+      (await query("SELECT current_user::text AS u, (SELECT count(*)::int FROM public.notes) AS n")).body,
+    ).toEqual([{ u: "postgres", n: 3 }]);
   });
 
   it("answers a SQL error with 400 and Supabase's message, and rolls the whole script back", async () => {
-    const r = await query("INSERT INTO public.schema_migrations (filename) VALUES ('02_x.sql'); SELECT nope FROM nowhere;");
+    const r = await query(
+      "INSERT INTO public.schema_migrations (filename) VALUES ('02_x.sql'); SELECT nope FROM nowhere;",
+    );
     expect(r.status).toBe(400);
-    expect(r.body.message).toMatch(/^Failed to run sql query: ERROR: {2}42P01: relation "nowhere" does not exist/);
-    const after = await query("SELECT count(*)::int AS n FROM public.schema_migrations WHERE filename = '02_x.sql'");
+    expect(r.body.message).toMatch(
+      /^Failed to run sql query: ERROR: {2}42P01: relation "nowhere" does not exist/,
+    );
+    const after = await query(
+      "SELECT count(*)::int AS n FROM public.schema_migrations WHERE filename = '02_x.sql'",
+    );
     expect(after.body).toEqual([{ n: 0 }]);
   });
 
@@ -110,7 +124,9 @@ describe("database/query", () => {
       "BEGIN; INSERT INTO public.schema_migrations (filename) VALUES ('03_y.sql'); SELECT 1/0; COMMIT;",
     );
     expect(r.status).toBe(400);
-    const after = await query("SELECT count(*)::int AS n FROM public.schema_migrations WHERE filename = '03_y.sql'");
+    const after = await query(
+      "SELECT count(*)::int AS n FROM public.schema_migrations WHERE filename = '03_y.sql'",
+    );
     expect(after).toEqual({ status: 201, body: [{ n: 0 }] });
   });
 
@@ -125,5 +141,25 @@ describe("database/query", () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => query(script)));
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(201));
     expect((await query("SELECT n FROM public.counter")).body).toEqual([{ n: 8 }]);
+  });
+});
+
+describe("rate limit as a fault", () => {
+  it("answers 429 with Retry-After past the per-minute limit, per token", async () => {
+    faults.set("supabase", { route: "POST /v1/projects/*", perMinute: 2 });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await query("select 1 as x")).status);
+      expect(statuses).toEqual([201, 201, 429]);
+      const res = await fetch(`${sb.url}/v1/projects/${REF}/database/query`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ query: "select 1" }),
+      });
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(60);
+    } finally {
+      faults.clear("supabase");
+    }
   });
 });
