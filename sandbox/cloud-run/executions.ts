@@ -135,6 +135,13 @@ export class ExecutionManager {
               executionReason: "NON_ZERO_EXIT_CODE",
             });
     execution.conditions = [...execution.conditions.filter((x) => x.type !== "Completed"), completed];
+    const cancelled = execution.conditions.find((x) => x.type === "Cancelled");
+    if (cancelled)
+      Object.assign(cancelled, {
+        state: "CONDITION_SUCCEEDED",
+        executionReason: "CANCELLED",
+        lastTransitionTime: now(),
+      });
     Object.assign(execution, {
       completionTime: now(),
       reconciling: false,

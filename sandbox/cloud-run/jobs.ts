@@ -102,8 +102,12 @@ export function jobMethods(deps: JobsDeps) {
 
     delete(name: string): OperationJson {
       const job = mustGet(name);
-      for (const execution of deps.executions.deps.executions.values())
-        if (execution.name.startsWith(`${name}/executions/`)) deps.executions.cancel(execution.name);
+      // The job's executions go with it: running ones are cancelled (and kept until they end).
+      for (const execution of deps.executions.deps.executions.values()) {
+        if (!execution.name.startsWith(`${name}/executions/`)) continue;
+        if (deps.executions.isRunning(execution.name)) deps.executions.cancel(execution.name);
+        else deps.executions.delete(execution.name);
+      }
       deps.jobs.delete(name);
       return deps.operations.finished(parentOf(name), "Job", job);
     },

@@ -15,6 +15,7 @@ interface LogEntry {
   severity?: string;
   textPayload?: string;
   jsonPayload?: Record<string, unknown>;
+  labels?: Record<string, string>;
 }
 
 /** At most this many pages of 1,000 entries: the tail of a huge log belongs in the console link. */
@@ -28,7 +29,10 @@ function formatEntry(entry: LogEntry): string {
   const message =
     entry.textPayload ??
     (typeof payload?.message === "string" ? payload.message : JSON.stringify(payload ?? {}));
-  return `${entry.timestamp ?? ""} ${(entry.severity ?? "DEFAULT").padEnd(7)} ${message}`.trim();
+  // Tasks of one execution interleave: say which task wrote the line.
+  const task = entry.labels?.["run.googleapis.com/task_index"];
+  const where = task === undefined ? "" : `[task ${task}] `;
+  return `${entry.timestamp ?? ""} ${(entry.severity ?? "DEFAULT").padEnd(7)} ${where}${message}`.trim();
 }
 
 /** The formatted log lines of one execution, oldest first. Throws with the URL and status on an HTTP error. */

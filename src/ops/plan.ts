@@ -147,7 +147,6 @@ const show = (value: string | undefined): string => (value === undefined ? "(non
 export function formatPlan(plan: Plan, target: Target, prune = false): string {
   const lines = [`Plan for ${target.env.name} (project ${target.env.project}, region ${target.env.region}):`];
   for (const item of plan.items) {
-    if (item.action === "unchanged") continue;
     const note =
       item.action === "orphan" ? (prune ? " (will be deleted: --prune)" : " (kept; --prune deletes it)") : "";
     lines.push(

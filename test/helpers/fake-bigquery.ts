@@ -10,7 +10,17 @@ export interface ReceivedQuery {
   sql: string;
   /** Named parameters as `{ name: { type, value } }`. */
   params: Record<string, { type: string; value: unknown }>;
+  /** Sent as a BigQuery dry run (jobs.insert with configuration.dryRun). */
+  dryRun?: true;
 }
+
+const toParams = (body: QueryRequest | undefined): ReceivedQuery["params"] =>
+  Object.fromEntries(
+    (body?.queryParameters ?? []).map((p) => [
+      p.name,
+      { type: p.parameterType.type, value: p.parameterValue.value },
+    ]),
+  );
 
 export type QueryAnswer =
   | { rows: Record<string, string | number | null>[] }
@@ -31,6 +41,30 @@ export async function startFakeBigQuery(): Promise<FakeBigQuery> {
   const queries: ReceivedQuery[] = [];
   let answerFn: (q: ReceivedQuery) => QueryAnswer = () => ({ affected: 0 });
   const server = await startJsonServer((req: RecordedRequest): Reply => {
+    // jobs.insert: only BigQuery's own dry run goes this way (validate and estimate, run nothing).
+    const insert = /^\/bigquery\/v2\/projects\/([^/]+)\/jobs$/.exec(req.path);
+    if (req.method === "POST" && insert) {
+      const job = req.body as {
+        jobReference?: { jobId?: string };
+        configuration?: { dryRun?: boolean; query?: QueryRequest };
+      };
+      const q: ReceivedQuery = {
+        project: insert[1] ?? "",
+        sql: job.configuration?.query?.query ?? "",
+        params: toParams(job.configuration?.query),
+        dryRun: true,
+      };
+      queries.push(q);
+      return {
+        body: {
+          kind: "bigquery#job",
+          jobReference: { projectId: q.project, jobId: job.jobReference?.jobId ?? "dry", location: "US" },
+          configuration: job.configuration,
+          status: { state: "DONE" },
+          statistics: { totalBytesProcessed: "1024", query: { totalBytesProcessed: "1024" } },
+        },
+      };
+    }
     const m = /^\/bigquery\/v2\/projects\/([^/]+)\/queries$/.exec(req.path);
     if (req.method !== "POST" || !m)
       return { status: 404, body: { error: { code: 404, message: `no route ${req.method} ${req.path}` } } };

@@ -161,7 +161,7 @@ describe("executions", () => {
   });
 
   it("runs no more than `parallelism` tasks at once", async () => {
-    const job = await createJob("parallel", jobBody(["--sleep", "300"], { taskCount: 4, parallelism: 2 }));
+    const job = await createJob("parallel", jobBody(["--sleep", "1500"], { taskCount: 4, parallelism: 2 }));
     const { id, execution } = await runToEnd(job);
     expect(execution.succeededCount).toBe(4);
     const logs = await byExecution(id);
@@ -234,6 +234,18 @@ describe("executions", () => {
     const [op] = await clients.executions.deleteExecution({ name });
     await op.promise();
     await expect(clients.executions.getExecution({ name })).rejects.toMatchObject({ code: 5 });
+  });
+
+  it("deleting a job deletes its finished executions", async () => {
+    const job = `${PARENT}/jobs/overrides`;
+    const [list] = await clients.executions.listExecutions({ parent: job });
+    expect(list.length).toBeGreaterThan(0);
+    const [op] = await clients.jobs.deleteJob({ name: job });
+    await op.promise();
+    for (const execution of list)
+      await expect(clients.executions.getExecution({ name: execution.name as string })).rejects.toMatchObject(
+        { code: 5 },
+      );
   });
 });
 

@@ -2,6 +2,8 @@
  * The Cloud Scheduler v1 emulator through the real `@google-cloud/scheduler` REST client, and its clock:
  * a tick POSTs the job's target (the emulated Cloud Run `:run`) and starts an execution.
  */
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../../sandbox/index.ts";
 import { nextRun } from "../../../sandbox/scheduler/model.ts";
@@ -177,5 +179,41 @@ describe("Cloud Scheduler jobs", () => {
     ).json();
     expect(tick.fired.map((f: { job: string }) => f.job.split("/").at(-1))).toEqual(["daily-reset"]);
     expect(await executionCount()).toBe(before + 2);
+  });
+
+  it("calls the target with its method, headers, body and a bearer token for oauthToken", async () => {
+    const seen: { method?: string; headers?: IncomingHttpHeaders; body?: string }[] = [];
+    const target = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => {
+        body += chunk;
+      });
+      req.on("end", () => {
+        seen.push({ method: req.method as string, headers: req.headers, body });
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+    try {
+      const uri = `http://127.0.0.1:${(target.address() as AddressInfo).port}/hook`;
+      const job = trigger("to-local", "0 3 * * *", "Etc/UTC", uri);
+      job.httpTarget = {
+        ...job.httpTarget,
+        httpMethod: "PUT" as never,
+        body: Buffer.from("hello"),
+        headers: { "X-Custom": "1" },
+      };
+      await scheduler.createJob({ parent: PARENT, job });
+      await scheduler.runJob({ name: `${PARENT}/jobs/to-local` });
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({ method: "PUT", body: "hello" });
+      expect(seen[0]?.headers).toMatchObject({
+        authorization: "Bearer sandbox-token",
+        "x-custom": "1",
+        "x-cloudscheduler": "true",
+      });
+    } finally {
+      await new Promise((resolve) => target.close(resolve));
+    }
   });
 });
