@@ -98,6 +98,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   };
   // The data half (PGlite: seconds) starts first and in parallel with the Google half (milliseconds).
   const data = opts.data === false ? undefined : startData(opts, faults, env, stops, write);
+  // Handled here too, so a failure while the Google half starts is not an "unhandled rejection".
+  data?.catch(() => {});
   try {
     const secrets = await startSecretManager({
       project: SANDBOX.project,

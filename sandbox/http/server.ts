@@ -94,9 +94,14 @@ export async function startHttpServer(
   const sockets = new Set<Socket>();
   const handler: NodeHandler = async (raw, res) => {
     const url = new URL(raw.url ?? "/", "http://127.0.0.1");
-    // The REST transport sends `$alt=json;enum-encoding=int`: a query value, not part of the path.
-    const path = decodeURIComponent(url.pathname);
     try {
+      // The REST transport sends `$alt=json;enum-encoding=int`: a query value, not part of the path.
+      let path: string;
+      try {
+        path = decodeURIComponent(url.pathname);
+      } catch {
+        throw invalid(`${name}: the path ${url.pathname} is not valid percent-encoding`);
+      }
       const found = router.find(raw.method ?? "GET", path);
       if (!found) throw new ApiError("NOT_FOUND", `${name}: no route for ${raw.method} ${url.pathname}`);
       const body = raw.method === "GET" || raw.method === "DELETE" ? {} : await readBody(raw);

@@ -150,7 +150,7 @@ export function formatPlan(plan: Plan, target: Target, prune = false): string {
     const note =
       item.action === "orphan" ? (prune ? " (will be deleted: --prune)" : " (kept; --prune deletes it)") : "";
     lines.push(
-      `  ${SIGNS[item.action]} ${item.action.padEnd(6)} ${item.kind.padEnd(7)} ${shortName(item.name)}${note}`,
+      `  ${SIGNS[item.action]} ${item.action.padEnd(9)} ${item.kind.padEnd(7)} ${shortName(item.name)}${note}`,
     );
     for (const change of item.changes)
       lines.push(`      ${change.field}: ${show(change.from)} → ${show(change.to)}`);

@@ -42,6 +42,8 @@ export interface BigQueryClientOptions {
   /** Endpoint override (`BIGQUERY_API_URL`), e.g. `http://127.0.0.1:9050`. */
   apiUrl?: string;
   log: Logger;
+  /** Retries of a transient (5xx/429) failure inside the Google client, with its own backoff. Default 3. */
+  retries?: number;
 }
 
 /** HTTP statuses worth another try by the job's own retry (Cloud Run task retry). */
@@ -50,6 +52,7 @@ const TRANSIENT = new Set([408, 429, 500, 502, 503, 504]);
 export function createBigQueryClient(opts: BigQueryClientOptions): BigQueryClient {
   const bigquery = new BigQuery({
     projectId: opts.projectId,
+    maxRetries: opts.retries ?? 3,
     ...(opts.apiUrl
       ? {
           apiEndpoint: opts.apiUrl.replace(/\/+$/, ""),

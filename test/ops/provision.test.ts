@@ -154,7 +154,7 @@ describe("create-all-jobs in the sandbox", () => {
       env: env(),
       catalog: withScheduleOn(catalog),
     });
-    expect(plan.stdout).toContain("- orphan run-job retired-sandbox (kept; --prune deletes it)");
+    expect(plan.stdout).toContain("- orphan    run-job retired-sandbox (kept; --prune deletes it)");
     expect(plan.stdout).not.toContain("foreign-job");
     const prune = await cli(["create-all-jobs", "sandbox", "--prune"], { env: env() });
     expect(prune.code).toBe(0);

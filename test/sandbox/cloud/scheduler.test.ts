@@ -196,13 +196,14 @@ describe("Cloud Scheduler jobs", () => {
     await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
     try {
       const uri = `http://127.0.0.1:${(target.address() as AddressInfo).port}/hook`;
-      const job = trigger("to-local", "0 3 * * *", "Etc/UTC", uri);
-      job.httpTarget = {
-        ...job.httpTarget,
-        httpMethod: "PUT" as never,
+      const base = trigger("to-local", "0 3 * * *", "Etc/UTC", uri);
+      const httpTarget = {
+        ...base.httpTarget,
+        httpMethod: "PUT" as const,
         body: Buffer.from("hello"),
         headers: { "X-Custom": "1" },
       };
+      const job = { ...base, httpTarget };
       await scheduler.createJob({ parent: PARENT, job });
       await scheduler.runJob({ name: `${PARENT}/jobs/to-local` });
       expect(seen).toHaveLength(1);

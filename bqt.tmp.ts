@@ -1,0 +1,10 @@
+import { createBigQueryClient } from "./src/runtime/bigquery.ts";
+import { silentLogger } from "./src/runtime/logger.ts";
+import { startFakeBigQuery } from "./test/helpers/fake-bigquery.ts";
+const bq = await startFakeBigQuery();
+bq.answer(() => ({ error: { status: 503, message: "backend error", reason: "backendError" } }));
+const t = Date.now();
+const c = createBigQueryClient({ projectId: "sandbox-project", apiUrl: bq.url, log: silentLogger, retries: 0 });
+const e = await c.query({ sql: "SELECT 1" }).catch((e) => e);
+console.log(Date.now() - t, bq.requests.length, bq.requests.map(r => r.path), (e as Error).message.slice(0, 100));
+await bq.close();

@@ -1,0 +1,27 @@
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "..");
+
+describe("the demo (npm start)", () => {
+  it("provisions, releases, fires every trigger and reaches an all-OK status table", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "demo/main.ts", "--exit"], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const code = await new Promise<number | null>((done) => child.on("exit", done));
+    expect(out).toContain("Plan: 13 to create");
+    expect(out).toMatch(/fired: .*quota-reset-sandbox-trigger/);
+    expect(out).toMatch(/All 8 jobs OK/);
+    expect(code).toBe(0);
+  }, 120_000);
+});
