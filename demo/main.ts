@@ -12,11 +12,11 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { REPO_ROOT, startSandbox } from "../sandbox/index.ts";
 import { main as ops } from "../src/ops/cli.ts";
 import { createClients, parentOf } from "../src/ops/clients.ts";
 import type { Io } from "../src/ops/io.ts";
 import { resolveTarget } from "../src/ops/target.ts";
-import { REPO_ROOT, startSandbox } from "../sandbox/index.ts";
 
 const exitAfterDemo = process.argv.includes("--exit");
 const started = Date.now();
@@ -67,7 +67,10 @@ async function step(title: string, argv: string[]): Promise<void> {
 }
 
 await step("Provisioning: ./scripts/create-all-jobs.sh sandbox", ["create-all-jobs", "sandbox"]);
-await step("Release: ./scripts/release.sh sandbox (migrate → bootstrap → org-sync-all)", ["release", "sandbox"]);
+await step("Release: ./scripts/release.sh sandbox (migrate → bootstrap → org-sync-all)", [
+  "release",
+  "sandbox",
+]);
 
 say("Firing each Cloud Scheduler trigger once (run now → POST …:run)…");
 const target = await resolveTarget("sandbox", { env: sandbox.env, cwd: REPO_ROOT } as Io);
@@ -104,8 +107,13 @@ await clients.close();
 say("Status: ./scripts/list-jobs.sh sandbox");
 await ops(["list-jobs", "sandbox"], io);
 const json: string[] = [];
-await ops(["list-jobs", "sandbox", "--json"], { ...io, stdout: { write: (s: string) => json.push(s) } as never });
-const rows = JSON.parse(json.join("")) as { jobs?: { job: string; verdict: string }[] } | { job: string; verdict: string }[];
+await ops(["list-jobs", "sandbox", "--json"], {
+  ...io,
+  stdout: { write: (s: string) => json.push(s) } as never,
+});
+const rows = JSON.parse(json.join("")) as
+  | { jobs?: { job: string; verdict: string }[] }
+  | { job: string; verdict: string }[];
 const list = Array.isArray(rows) ? rows : (rows.jobs ?? []);
 const notOk = list.filter((row) => row.verdict !== "OK");
 say(

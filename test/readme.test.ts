@@ -15,7 +15,10 @@ describe("README", () => {
   });
 
   it("starts with the two commands: the demo and the tests", () => {
-    const firstBlock = readme.slice(readme.indexOf("```sh"), readme.indexOf("```", readme.indexOf("```sh") + 5));
+    const firstBlock = readme.slice(
+      readme.indexOf("```sh"),
+      readme.indexOf("```", readme.indexOf("```sh") + 5),
+    );
     expect(firstBlock).toContain("npm start");
     expect(firstBlock).toContain("npm test");
   });

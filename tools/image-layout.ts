@@ -41,9 +41,19 @@ export async function buildImageLayout(into?: string): Promise<ImageLayout> {
   const dir = into ?? (await mkdtemp(join(tmpdir(), "scheduler-jobs-image-")));
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   // Build stage: compile exactly what the Dockerfile compiles.
-  await run(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", join(dir, "dist")], {
-    cwd: repo,
-  });
+  await run(
+    process.execPath,
+    [
+      join(repo, "node_modules/typescript/bin/tsc"),
+      "-p",
+      "tsconfig.build.json",
+      "--outDir",
+      join(dir, "dist"),
+    ],
+    {
+      cwd: repo,
+    },
+  );
   // Runtime stage: production dependencies only, no install scripts (nothing to compile at runtime).
   await cp(join(repo, "package.json"), join(dir, "package.json"));
   await cp(join(repo, "package-lock.json"), join(dir, "package-lock.json"));

@@ -23,7 +23,10 @@ const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ")
 function jobsSection(): string {
   const rows = catalog.map((job) => {
     const schedule = job.schedule ? `\`${job.schedule.cron}\` ${job.schedule.timeZone}` : "— (manual)";
-    const flags = Object.keys(job.flags).map((f) => `\`--${f}\``).join(" ") || "—";
+    const flags =
+      Object.keys(job.flags)
+        .map((f) => `\`--${f}\``)
+        .join(" ") || "—";
     return `| \`${job.name}\` | ${categoryOf(job)} | ${schedule} | ${duration(job.timeoutSeconds)} | ${job.retries} | ${job.tasks} | ${job.resources.cpu} CPU / ${job.resources.memory} | ${flags} | ${cell(job.description)} |`;
   });
   return [
@@ -67,7 +70,11 @@ function configSection(): string {
 }
 
 export function renderReadme(current: string): string {
-  const sections: Record<string, string> = { jobs: jobsSection(), iam: iamSection(), config: configSection() };
+  const sections: Record<string, string> = {
+    jobs: jobsSection(),
+    iam: iamSection(),
+    config: configSection(),
+  };
   let out = current;
   for (const [name, body] of Object.entries(sections)) {
     const start = `<!-- generated:${name}:start -->`;

@@ -58,15 +58,31 @@ export function parseEnvironment(name: string | undefined): Environment {
 
 const ENDPOINT_KEYS = ["CLOUD_RUN_API_URL", "CLOUD_SCHEDULER_API_URL", "SECRET_MANAGER_API_URL"] as const;
 
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
 async function readSandboxFile(io: Io): Promise<Record<string, string> | null> {
   const file = join(io.cwd ?? process.cwd(), ".sandbox", "endpoints.json");
+  let parsed: { env?: Record<string, string>; pid?: number };
   try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as { env?: Record<string, string> };
-    return parsed.env ?? null;
+    parsed = JSON.parse(await readFile(file, "utf8"));
   } catch {
     // Absent or unreadable: the caller explains how to start the sandbox.
     return null;
   }
+  if (typeof parsed.pid === "number" && !isAlive(parsed.pid)) {
+    throw new ConfigError(
+      `${file} is stale: the sandbox (pid ${parsed.pid}) has stopped; start the sandbox: npm run sandbox`,
+    );
+  }
+  return parsed.env ?? null;
 }
 
 function endpointsFrom(vars: Record<string, string | undefined>): Endpoints | null {

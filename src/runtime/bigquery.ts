@@ -52,7 +52,8 @@ const TRANSIENT = new Set([408, 429, 500, 502, 503, 504]);
 export function createBigQueryClient(opts: BigQueryClientOptions): BigQueryClient {
   const bigquery = new BigQuery({
     projectId: opts.projectId,
-    maxRetries: opts.retries ?? 3,
+    // maxRetries 0 reads as "default" inside the library: autoRetry:false is how to say none.
+    ...(opts.retries === 0 ? { autoRetry: false } : { maxRetries: opts.retries ?? 3 }),
     ...(opts.apiUrl
       ? {
           apiEndpoint: opts.apiUrl.replace(/\/+$/, ""),

@@ -82,7 +82,10 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, Environment>> = {
     project: "sandbox-project",
     region,
     resourceSuffix: "-sandbox",
-    secrets: { caRootApiKey: "ca-root-api-key-sandbox", supabaseAccessToken: "supabase-access-token-sandbox" },
+    secrets: {
+      caRootApiKey: "ca-root-api-key-sandbox",
+      supabaseAccessToken: "supabase-access-token-sandbox",
+    },
     // The sandbox's URLs are only known once it runs: taken from its endpoints (env or .sandbox/endpoints.json).
     apiUrl: null,
     supabaseProjectRef: "sandboxprojectref000",

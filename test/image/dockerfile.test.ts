@@ -68,9 +68,14 @@ describe("Dockerfile", () => {
   });
 
   it("installs only production dependencies for the runtime and has no compiler in it", () => {
-    const runs = instructions.filter((i) => i.keyword === "RUN").map((i) => i.args).join("\n");
+    const runs = instructions
+      .filter((i) => i.keyword === "RUN")
+      .map((i) => i.args)
+      .join("\n");
     expect(runs).toMatch(/npm ci --omit=dev/);
-    expect(runtime.some((i) => i.keyword === "RUN" && /apt-get|gcc|make|build-essential/.test(i.args))).toBe(false);
+    expect(runtime.some((i) => i.keyword === "RUN" && /apt-get|gcc|make|build-essential/.test(i.args))).toBe(
+      false,
+    );
   });
 
   it("takes the release version and commit as build arguments and uses the job runner as entrypoint", () => {

@@ -163,6 +163,25 @@ describe("finding the sandbox", () => {
     }
   });
 
+  it("says the endpoints file is stale when the sandbox that wrote it has stopped", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ops-"));
+    try {
+      await mkdir(join(dir, ".sandbox"));
+      // A pid far above any pid_max in use: no such process.
+      await writeFile(
+        join(dir, ".sandbox", "endpoints.json"),
+        JSON.stringify({ env: sandbox.env, pid: 2 ** 30 }),
+      );
+      const result = await cli(["list-jobs", "sandbox"], { env: {}, cwd: dir });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(
+        /is stale: the sandbox \(pid \d+\) has stopped; start the sandbox: npm run sandbox/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("says how to start the sandbox when it cannot be found", async () => {
     const dir = await mkdtemp(join(tmpdir(), "ops-"));
     try {

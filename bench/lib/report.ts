@@ -1,0 +1,90 @@
+/** Writes a run's results as bench/RESULTS.md (for people) and bench/results.json (for tools). */
+import { writeFile } from "node:fs/promises";
+import type { Machine } from "./machine.ts";
+import type { BenchResult } from "./result.ts";
+
+export interface Report {
+  generatedAt: string;
+  command: string;
+  mode: "full" | "quick";
+  durationMs: number;
+  machine: Machine;
+  benchmarks: BenchResult[];
+  /** Benchmarks that could not run, with the reason (the rest of the run still counts). */
+  failures: { id: string; error: string }[];
+}
+
+const fmt = (n: number) => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n.toFixed(1)) : "–");
+
+function table(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.map((c) => String(c).replaceAll("|", "\\|")).join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+function section(b: BenchResult, index: number): string {
+  const parts = [`## ${index}. ${b.title}`, "", `- One sample: ${b.measures}.`, `- Ratio: ${b.ratioMeans}.`, ""];
+  if (b.cases.length) {
+    const unit = b.cases[0]?.unit ?? "";
+    parts.push(
+      table(
+        ["case", `median ${unit}`, "p10", "p90", "n", "ratio"],
+        b.cases.map((c) => [
+          c.baseline ? `${c.label} (baseline)` : c.label,
+          fmt(c.stats.median),
+          fmt(c.stats.p10),
+          fmt(c.stats.p90),
+          c.stats.n,
+          `${c.ratio.toFixed(2)}×`,
+        ]),
+      ),
+      "",
+    );
+  }
+  if (b.rows?.length) {
+    const header = Object.keys(b.rows[0] ?? {});
+    parts.push(table(header, b.rows.map((r) => header.map((h) => r[h] ?? ""))), "");
+  }
+  for (const note of b.notes) parts.push(`- ${note}`);
+  parts.push(`- Took ${(b.durationMs / 1000).toFixed(1)} s.`, "");
+  return parts.join("\n");
+}
+
+/** Renders the Markdown report. */
+export function renderMarkdown(r: Report): string {
+  const m = r.machine;
+  return [
+    "# Benchmark results",
+    "",
+    `Generated ${r.generatedAt} by \`${r.command}\` (${r.mode} run, ${(r.durationMs / 1000).toFixed(0)} s). How to read it: bench/README.md.`,
+    "This machine is shared and noisy: compare the **ratios** (baseline measured in the same run, cases interleaved round by round), not absolute numbers across runs.",
+    "",
+    "## Machine",
+    "",
+    table(
+      ["", ""],
+      [
+        ["os", m.os],
+        ["cpu", m.cpu],
+        ["cores", m.cores],
+        ["memory", `${m.memoryGiB} GiB`],
+        ["node", m.node],
+        ["load average (1/5/15 min) at start", m.loadStart.join(" / ")],
+        ["load average at end", m.loadEnd?.join(" / ") ?? "–"],
+      ],
+    ),
+    "",
+    ...r.benchmarks.map((b, i) => section(b, i + 1)),
+    ...(r.failures.length
+      ? ["## Not measured", "", ...r.failures.map((f) => `- ${f.id}: ${f.error}`), ""]
+      : []),
+  ].join("\n");
+}
+
+/** @example await writeReport(report, "bench"); // bench/RESULTS.md + bench/results.json */
+export async function writeReport(r: Report, dir: string): Promise<string[]> {
+  const md = `${dir}/RESULTS.md`;
+  const json = `${dir}/results.json`;
+  await writeFile(md, renderMarkdown(r));
+  await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
+  return [md, json];
+}
