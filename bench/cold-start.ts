@@ -56,12 +56,18 @@ export async function benchColdStart(opts: { rounds: number; budgetMs: number })
   const notes: string[] = [];
   const cases = [
     { label: BASELINE, run: timed(["-e", "0"]) },
-    { label: "node --import tsx src/main.ts --version", run: timed(["--import", "tsx", "src/main.ts", "--version"]) },
+    {
+      label: "node --import tsx src/main.ts --version",
+      run: timed(["--import", "tsx", "src/main.ts", "--version"]),
+    },
   ];
   // Node 24 runs .ts files by stripping types; check it really works for the entrypoint before timing it.
   const probe = await timeSpawn(["src/main.ts", "--version"]);
   if (probe.code === 0 && probe.stdout.startsWith("scheduler-jobs ")) {
-    cases.push({ label: "node src/main.ts --version (native type stripping)", run: timed(["src/main.ts", "--version"]) });
+    cases.push({
+      label: "node src/main.ts --version (native type stripping)",
+      run: timed(["src/main.ts", "--version"]),
+    });
   } else {
     notes.push(
       `Skipped \`node src/main.ts --version\`: it exited ${probe.code} (${(probe.stderr.split("\n")[0] ?? "").slice(0, 200)}).`,
@@ -73,7 +79,8 @@ export async function benchColdStart(opts: { rounds: number; budgetMs: number })
   return {
     id: "cold-start",
     title: "Job cold start",
-    measures: "wall time (ms) from spawn to exit of one process, `--version` (imports catalog + runtime, no work)",
+    measures:
+      "wall time (ms) from spawn to exit of one process, `--version` (imports catalog + runtime, no work)",
     ratioMeans: "overhead: median ms of the case ÷ median ms of bare `node -e 0`, same run",
     cases: toCases(samples, BASELINE, "ms"),
     notes: [`Spawned with ${process.execPath} (${process.version}), NODE_OPTIONS removed.`, ...notes],

@@ -32,7 +32,11 @@ const schema = z.object({
  * @example
  * const result = await benchHttpClient({ batch: 200, rounds: 9, budgetMs: 15_000 });
  */
-export async function benchHttpClient(opts: { batch: number; rounds: number; budgetMs: number }): Promise<BenchResult> {
+export async function benchHttpClient(opts: {
+  batch: number;
+  rounds: number;
+  budgetMs: number;
+}): Promise<BenchResult> {
   const started = performance.now();
   let served = 0;
   const server = createServer((_req, res) => {
@@ -55,18 +59,23 @@ export async function benchHttpClient(opts: { batch: number; rounds: number; bud
       label: BASELINE,
       run: batch(async () => {
         const res = await request(origin + path, { headers: { "x-ca-root-key": "bench-key" } });
-        if (res.statusCode !== 200) throw new Error(`raw undici: status ${res.statusCode} from ${origin}${path}`);
+        if (res.statusCode !== 200)
+          throw new Error(`raw undici: status ${res.statusCode} from ${origin}${path}`);
         return res.body.json();
       }),
     },
-    { label: "createHttpClient (retry + zod)", run: batch(() => client.request({ method: "GET", path, schema })) },
+    {
+      label: "createHttpClient (retry + zod)",
+      run: batch(() => client.request({ method: "GET", path, schema })),
+    },
   ];
   try {
     for (const c of cases) await c.run(); // warm up connections and JIT
     const before = served;
     const samples = await interleave(cases, opts);
     const perCase = [...samples.values()].reduce((n, s) => n + s.length, 0) * opts.batch;
-    if (served - before !== perCase) throw new Error(`server saw ${served - before} requests, expected ${perCase}`);
+    if (served - before !== perCase)
+      throw new Error(`server saw ${served - before} requests, expected ${perCase}`);
     return {
       id: "http-client",
       title: "HTTP client overhead",

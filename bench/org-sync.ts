@@ -4,8 +4,9 @@
  * admin API with an added latency per sync (the realistic case, server-bound), and against a latency-only
  * stub (the job's own ceiling).
  */
-import { type BenchResult, toCases } from "./lib/result.ts";
+
 import { runOrgSync } from "./lib/org-sync-run.ts";
+import { type BenchResult, toCases } from "./lib/result.ts";
 import { interleave } from "./lib/stats.ts";
 
 export const BASELINE = "concurrency 1 (sequential)";

@@ -13,7 +13,10 @@ const SYNC_ROUTE = "POST /api/v1/organizations/*";
 
 export const SCENARIOS: { label: string; rules: FaultRule[] }[] = [
   { label: "no faults", rules: [] },
-  { label: "20% of syncs → 503, Retry-After: 1", rules: [{ route: SYNC_ROUTE, status: 503, rate: 0.2, retryAfter: 1 }] },
+  {
+    label: "20% of syncs → 503, Retry-After: 1",
+    rules: [{ route: SYNC_ROUTE, status: 503, rate: 0.2, retryAfter: 1 }],
+  },
   { label: "10% of sync connections dropped", rules: [{ route: SYNC_ROUTE, drop: true, rate: 0.1 }] },
 ];
 
@@ -58,7 +61,8 @@ export async function benchReliability(
     id: "reliability",
     title: "Reliability under faults",
     measures: `one run of org-sync-all (concurrency ${opts.concurrency}) per scenario against the reference admin API with ${opts.orgs} active orgs; counts taken at the server`,
-    ratioMeans: "no ratio: compare each scenario's requests and outcome with the no-faults row of the same run",
+    ratioMeans:
+      "no ratio: compare each scenario's requests and outcome with the no-faults row of the same run",
     cases: [],
     rows,
     notes: [

@@ -96,7 +96,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const started = Date.now();
   const { endpoints: _file, ...sandboxOptions } = opts;
-  const sandbox = await startSandbox({ ...sandboxOptions, log: (line) => io.stderr(`${line}\n`) });
+  let sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  try {
+    sandbox = await startSandbox({ ...sandboxOptions, log: (line) => io.stderr(`${line}\n`) });
+  } catch (error) {
+    const where = opts.dataDir ? ` with data in ${opts.dataDir} (try another --data folder, or none)` : "";
+    io.stderr(`sandbox: could not start${where}: ${(error as Error).message}\n`);
+    return 1;
+  }
   const file =
     opts.endpoints ?? join(isAbsolute(io.root) ? io.root : resolve(io.root), ".sandbox", "endpoints.json");
   mkdirSync(join(file, ".."), { recursive: true });

@@ -17,12 +17,19 @@ export interface Report {
 const fmt = (n: number) => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n.toFixed(1)) : "–");
 
 function table(header: string[], rows: (string | number)[][]): string {
-  const line = (cells: (string | number)[]) => `| ${cells.map((c) => String(c).replaceAll("|", "\\|")).join(" | ")} |`;
+  const line = (cells: (string | number)[]) =>
+    `| ${cells.map((c) => String(c).replaceAll("|", "\\|")).join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
 function section(b: BenchResult, index: number): string {
-  const parts = [`## ${index}. ${b.title}`, "", `- One sample: ${b.measures}.`, `- Ratio: ${b.ratioMeans}.`, ""];
+  const parts = [
+    `## ${index}. ${b.title}`,
+    "",
+    `- One sample: ${b.measures}.`,
+    `- Ratio: ${b.ratioMeans}.`,
+    "",
+  ];
   if (b.cases.length) {
     const unit = b.cases[0]?.unit ?? "";
     parts.push(
@@ -42,7 +49,13 @@ function section(b: BenchResult, index: number): string {
   }
   if (b.rows?.length) {
     const header = Object.keys(b.rows[0] ?? {});
-    parts.push(table(header, b.rows.map((r) => header.map((h) => r[h] ?? ""))), "");
+    parts.push(
+      table(
+        header,
+        b.rows.map((r) => header.map((h) => r[h] ?? "")),
+      ),
+      "",
+    );
   }
   for (const note of b.notes) parts.push(`- ${note}`);
   parts.push(`- Took ${(b.durationMs / 1000).toFixed(1)} s.`, "");

@@ -32,10 +32,18 @@ export interface BenchResult {
  */
 export function toCases(samples: Map<string, number[]>, baselineLabel: string, unit: string): CaseResult[] {
   const base = samples.get(baselineLabel);
-  if (!base) throw new Error(`baseline "${baselineLabel}" has no samples (labels: ${[...samples.keys()].join(", ")})`);
+  if (!base)
+    throw new Error(`baseline "${baselineLabel}" has no samples (labels: ${[...samples.keys()].join(", ")})`);
   const baseMedian = summarize(base).median;
   return [...samples].map(([label, s]) => {
     const stats = summarize(s);
-    return { label, unit, stats, samples: s, ratio: stats.median / baseMedian, baseline: label === baselineLabel };
+    return {
+      label,
+      unit,
+      stats,
+      samples: s,
+      ratio: stats.median / baseMedian,
+      baseline: label === baselineLabel,
+    };
   });
 }

@@ -39,19 +39,34 @@ export async function startStubAdminApi(opts: { orgs: number; latencyMs: number 
         org_slug: slug(from + i),
         status: "ACTIVE",
       }));
-      return send(res, 200, { organizations, total: opts.orgs, page, page_size: size, has_next: from + size < opts.orgs });
+      return send(res, 200, {
+        organizations,
+        total: opts.orgs,
+        page,
+        page_size: size,
+        has_next: from + size < opts.orgs,
+      });
     }
     const sync = /^\/api\/v1\/organizations\/([^/]+)\/sync$/.exec(url.pathname);
     if (req.method === "POST" && sync) {
       req.resume(); // the body is not needed, but must be read for the connection to be reused
       setTimeout(() => {
         syncs++;
-        const body = { org_slug: sync[1], status: "SUCCESS", tables_created: [], columns_added: {}, errors: [], message: "ok" };
+        const body = {
+          org_slug: sync[1],
+          status: "SUCCESS",
+          tables_created: [],
+          columns_added: {},
+          errors: [],
+          message: "ok",
+        };
         send(res, 200, body);
       }, opts.latencyMs);
       return;
     }
-    send(res, 404, { error: { code: 404, message: `stub admin API: no route ${req.method} ${url.pathname}` } });
+    send(res, 404, {
+      error: { code: 404, message: `stub admin API: no route ${req.method} ${url.pathname}` },
+    });
   };
   const server = createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -53,7 +53,7 @@ export function createBigQueryClient(opts: BigQueryClientOptions): BigQueryClien
   const bigquery = new BigQuery({
     projectId: opts.projectId,
     // maxRetries 0 reads as "default" inside the library: autoRetry:false is how to say none.
-    ...(opts.retries === 0 ? { autoRetry: false } : { maxRetries: opts.retries ?? 3 }),
+    retryOptions: opts.retries === 0 ? { autoRetry: false } : { maxRetries: opts.retries ?? 3 },
     ...(opts.apiUrl
       ? {
           apiEndpoint: opts.apiUrl.replace(/\/+$/, ""),

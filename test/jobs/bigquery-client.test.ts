@@ -12,8 +12,9 @@ afterAll(() => bq.close());
 beforeEach(() => {
   bq.queries.length = 0;
 });
-const client = () =>
-  createBigQueryClient({ projectId: "sandbox-project", apiUrl: `${bq.url}/`, log: silentLogger });
+/** Retries off: the Google client's own backoff would make a failure test take seconds. */
+const client = (retries = 0) =>
+  createBigQueryClient({ projectId: "sandbox-project", apiUrl: `${bq.url}/`, log: silentLogger, retries });
 
 describe("the BigQuery client", () => {
   it("returns rows of a SELECT and no affected-row count", async () => {
@@ -50,5 +51,6 @@ describe("the BigQuery client", () => {
     expect((error as Error).message).toContain(
       `BigQuery jobs.query (project sandbox-project, ${bq.url}/) failed with status 503`,
     );
+    expect(bq.queries).toHaveLength(1);
   });
 });

@@ -1,0 +1,183 @@
+/**
+ * The idempotency proof's harness: fresh sandbox data services (the service half of `startSandbox`, with
+ * a fixed clock so that two fresh states are byte-for-byte comparable), the real entrypoint as a child
+ * process, and state fingerprints read straight from the databases.
+ *
+ * Why not `startSandbox()`: its warehouse clock is the wall clock, so two fresh states seeded seconds
+ * apart differ in every timestamp, and the "killed then retried" state could not be compared with a
+ * clean reference run. Here every warehouse of a test file is seeded at, and answers as of, one instant.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { PGlite } from "@electric-sql/pglite";
+import { startAdminApi } from "../../sandbox/admin-api/server.ts";
+import { startWarehouse, type Warehouse } from "../../sandbox/admin-api/warehouse.ts";
+import { startBigQuery } from "../../sandbox/bigquery/server.ts";
+import { SANDBOX } from "../../sandbox/index.ts";
+import type { Service } from "../../sandbox/service.ts";
+import { startSupabaseApi } from "../../sandbox/supabase/server.ts";
+import { type TestFaults, testFaults } from "./faults.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** One fresh, isolated state: its own databases, servers and faults. */
+export interface Stack {
+  /** What a job needs (AGENTS.md "Sandbox endpoints"), for the services started. */
+  env: Record<string, string>;
+  faults: TestFaults;
+  /** The warehouse database (admin API + BigQuery), when started. */
+  wh?: Warehouse;
+  /** The Supabase database, when started. */
+  supabase?: PGlite;
+  close(): Promise<void>;
+}
+
+/**
+ * @example
+ * const stack = await startStack({ warehouse: true, now: NOW });
+ * await runJob("quota-reset", [], stack.env).done;
+ * await stack.close();
+ */
+export async function startStack(opts: { warehouse?: boolean; supabase?: boolean; now: Date }): Promise<Stack> {
+  const faults = testFaults();
+  const services: Service[] = [];
+  const env: Record<string, string> = {
+    ENVIRONMENT: "sandbox",
+    GCP_PROJECT_ID: SANDBOX.project,
+    CA_ROOT_API_KEY: SANDBOX.caRootApiKey,
+    SUPABASE_ACCESS_TOKEN: SANDBOX.supabaseAccessToken,
+    SUPABASE_PROJECT_REF: SANDBOX.supabaseProjectRef,
+  };
+  let wh: Warehouse | undefined;
+  let supabase: PGlite | undefined;
+  if (opts.warehouse) {
+    wh = await startWarehouse({ now: () => opts.now });
+    const api = await startAdminApi({ warehouse: wh, rootKey: SANDBOX.caRootApiKey, faults });
+    const bq = await startBigQuery({ warehouse: wh, projectId: SANDBOX.project, faults });
+    services.push(api, bq);
+    env.API_SERVICE_URL = api.url;
+    env.BIGQUERY_API_URL = bq.url;
+  }
+  if (opts.supabase) {
+    const sb = await startSupabaseApi({
+      token: SANDBOX.supabaseAccessToken,
+      projectRef: SANDBOX.supabaseProjectRef,
+      faults,
+    });
+    services.push(sb);
+    supabase = sb.db;
+    env.SUPABASE_API_URL = sb.url;
+  }
+  return {
+    env,
+    faults,
+    ...(wh ? { wh } : {}),
+    ...(supabase ? { supabase } : {}),
+    async close() {
+      for (const s of services) await s.close();
+      await wh?.close();
+    },
+  };
+}
+
+export interface JobRun {
+  child: ChildProcess;
+  /** Resolves when the process has exited (code, or the signal that ended it) with its output. */
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/** Runs `src/main.ts <job> [args]` as the container would, with only `env` (+ PATH/HOME) and LOG_LEVEL=warn. */
+export function runJob(job: string, args: string[], env: Record<string, string>): JobRun {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", job, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d) => (stdout += d));
+  child.stderr?.on("data", (d) => (stderr += d));
+  const done = new Promise<Awaited<JobRun["done"]>>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+/** Runs a job to its end and fails with its output when it does not exit 0. */
+export async function runJobOk(job: string, args: string[], env: Record<string, string>) {
+  const r = await runJob(job, args, env).done;
+  if (r.code !== 0) {
+    throw new Error(`${job} ${args.join(" ")} exited ${r.code ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
+  }
+  return r;
+}
+
+/**
+ * Starts `job`, waits until `landed()` says its first side effects are in the database, then SIGKILLs
+ * it (no grace: the hardest stop). Fails if the job ended on its own first (then nothing was proven).
+ */
+export async function killWhen(
+  job: string,
+  args: string[],
+  env: Record<string, string>,
+  landed: () => Promise<boolean> | boolean,
+): Promise<void> {
+  const run = runJob(job, args, env);
+  let exited = false;
+  void run.done.then(() => {
+    exited = true;
+  });
+  await waitFor(async () => exited || (await landed()), 20_000, `${job}: first side effects`);
+  if (exited) {
+    const r = await run.done;
+    throw new Error(`${job} ended (${r.code}) before it could be killed mid-run:\n${r.stdout}\n${r.stderr}`);
+  }
+  run.child.kill("SIGKILL");
+  const r = await run.done;
+  if (r.signal !== "SIGKILL") throw new Error(`${job} was not killed: exit ${r.code}`);
+}
+
+/** Polls `ok` every 25 ms until it holds; fails after `timeoutMs` naming `what`. */
+export async function waitFor(ok: () => Promise<boolean> | boolean, timeoutMs: number, what: string) {
+  const until = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Rows of a query, for snapshots (`toEqual` shows the difference row by row). */
+export async function rows<T = Record<string, unknown>>(db: PGlite, sql: string, params: unknown[] = []) {
+  return (await db.query<T>(sql, params)).rows;
+}
+
+/** Schemas of a database the jobs may change (not the emulator's bookkeeping, not Postgres's catalogs). */
+const USER_SCHEMAS = `nspname NOT IN ('sandbox_admin', 'information_schema') AND nspname NOT LIKE 'pg\\_%'`;
+
+/**
+ * Every table's columns and a digest of every row, for all user schemas: two equal fingerprints mean
+ * the same tables, columns and data. `skipColumns` leaves out values that are wall-clock by nature.
+ */
+export async function fingerprint(db: PGlite, skipColumns: string[] = []): Promise<Record<string, string>> {
+  const tables = await rows<{ schema: string; name: string; cols: string[] }>(
+    db,
+    `SELECT n.nspname AS schema, c.relname AS name,
+       array_agg(a.attname || ':' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attname) AS cols
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE c.relkind = 'r' AND ${USER_SCHEMAS} GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+  const out: Record<string, string> = {};
+  for (const t of tables) {
+    const keep = t.cols.map((c) => c.split(":")[0] as string).filter((c) => !skipColumns.includes(c));
+    const list = keep.map((c) => `"${c}"`).join(", ");
+    const [r] = await rows<{ n: number; h: string | null }>(
+      db,
+      `SELECT count(*)::int AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h
+       FROM (SELECT ${list || "1"} FROM "${t.schema}"."${t.name}") x`,
+    );
+    out[`${t.schema}.${t.name}`] = `${t.cols.join(",")} rows=${r?.n}:${r?.h}`;
+  }
+  return out;
+}
