@@ -5,7 +5,7 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { request } from "undici";
+import { Pool, request } from "undici";
 import { z } from "zod";
 import { createHttpClient } from "../src/runtime/http.ts";
 import { type BenchResult, toCases } from "./lib/result.ts";
@@ -48,6 +48,8 @@ export async function benchHttpClient(opts: {
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = createHttpClient({ baseUrl: origin, headers: { "X-CA-Root-Key": "bench-key" } });
   const path = "/api/v1/organizations";
+  // What the client uses underneath: the difference to it is the client's own layers, nothing else.
+  const pool = new Pool(origin, { connections: 16 });
   /** One sample: mean µs per request over a batch of sequential GETs. */
   const batch = (one: () => Promise<unknown>) => async () => {
     const t = performance.now();
@@ -61,6 +63,15 @@ export async function benchHttpClient(opts: {
         const res = await request(origin + path, { headers: { "x-ca-root-key": "bench-key" } });
         if (res.statusCode !== 200)
           throw new Error(`raw undici: status ${res.statusCode} from ${origin}${path}`);
+        return res.body.json();
+      }),
+    },
+    {
+      label: "raw undici Pool.request (the client's transport)",
+      run: batch(async () => {
+        const res = await pool.request({ path, method: "GET", headers: { "x-ca-root-key": "bench-key" } });
+        if (res.statusCode !== 200)
+          throw new Error(`raw pool: status ${res.statusCode} from ${origin}${path}`);
         return res.body.json();
       }),
     },
@@ -89,6 +100,7 @@ export async function benchHttpClient(opts: {
     };
   } finally {
     await client.close();
+    await pool.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

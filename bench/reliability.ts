@@ -48,8 +48,8 @@ export async function benchReliability(
         "sync requests": counts.syncRequests,
         "faults served": injected,
         answers: Object.entries(counts.byOutcome)
-          .map(([k, v]) => `${k}×${v}`)
-          .join(" "),
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(", "),
         "retries (job log)": r.retries,
         seconds: Math.round(r.ms / 100) / 10,
       });

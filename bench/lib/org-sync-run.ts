@@ -66,7 +66,8 @@ export async function runOrgSync(opts: {
     run.retries += entries.filter((e) => String(e.message ?? "").startsWith("Retrying ")).length;
     const summary = entries.findLast((e) => e.summary !== undefined)?.summary as Summary | undefined;
     if (!summary) {
-      throw new Error(`org-sync-all wrote no summary line; its last lines:\n${lines.slice(-5).join("")}`);
+      const last = String(entries.at(-1)?.message ?? "no output").replaceAll(/\s+/g, " ");
+      throw new Error(`org-sync-all wrote no summary line; its last message: ${last}`);
     }
     run.total += summary.total;
     run.synced += summary.synced;

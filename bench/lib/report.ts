@@ -1,5 +1,8 @@
 /** Writes a run's results as bench/RESULTS.md (for people) and bench/results.json (for tools). */
+import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import type { Machine } from "./machine.ts";
 import type { BenchResult } from "./result.ts";
 
@@ -62,6 +65,12 @@ function section(b: BenchResult, index: number): string {
   return parts.join("\n");
 }
 
+/** A failure in a bullet: its first line, bounded (the full text is in results.json). */
+const oneLine = (text: string) => {
+  const first = text.split("\n")[0] ?? "";
+  return first.length > 300 ? `${first.slice(0, 300)}…` : first;
+};
+
 /** Renders the Markdown report. */
 export function renderMarkdown(r: Report): string {
   const m = r.machine;
@@ -88,7 +97,7 @@ export function renderMarkdown(r: Report): string {
     "",
     ...r.benchmarks.map((b, i) => section(b, i + 1)),
     ...(r.failures.length
-      ? ["## Not measured", "", ...r.failures.map((f) => `- ${f.id}: ${f.error}`), ""]
+      ? ["## Not measured", "", ...r.failures.map((f) => `- ${f.id}: ${oneLine(f.error)}`), ""]
       : []),
   ].join("\n");
 }
@@ -98,6 +107,28 @@ export async function writeReport(r: Report, dir: string): Promise<string[]> {
   const md = `${dir}/RESULTS.md`;
   const json = `${dir}/results.json`;
   await writeFile(md, renderMarkdown(r));
-  await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
+  await writeFile(json, `${JSON.stringify(r, roundSamples, 2)}\n`);
+  await formatLikeTheRepo(json, dir);
   return [md, json];
+}
+
+/** Samples to 3 decimals: sub-microsecond digits are noise and make the file unreadable. */
+function roundSamples(key: string, value: unknown): unknown {
+  if (key === "samples" && Array.isArray(value)) return value.map((v: number) => Math.round(v * 1000) / 1000);
+  return value;
+}
+
+/**
+ * `npm run lint` checks every JSON file with biome, which lays arrays out differently from JSON.stringify:
+ * format the file with the repo's own biome so a fresh results.json passes the lint as written.
+ */
+async function formatLikeTheRepo(file: string, dir: string): Promise<void> {
+  const biome = join(dir, "..", "node_modules", ".bin", "biome");
+  try {
+    await promisify(execFile)(biome, ["format", "--write", file], { cwd: join(dir, "..") });
+  } catch (error) {
+    process.stderr.write(
+      `bench: could not format ${file} with biome (${(error as Error).message}); lint may flag it\n`,
+    );
+  }
 }

@@ -45,8 +45,10 @@ export interface Case {
 }
 
 /**
- * Runs every case once per round, round after round, until `rounds` are done or `budgetMs` has passed
- * (at least one full round always runs, so every case has a sample). Returns the samples per label.
+ * Runs every case once per round, round after round, until `rounds` are done or the next round would
+ * likely end past `budgetMs` (judged by the mean round so far). At least one full round always runs, so
+ * every case has a sample, and rounds are never cut short (each case gets the same number of samples).
+ * Returns the samples per label.
  *
  * @example
  * const samples = await interleave([{ label: "a", run: timeA }, { label: "b", run: timeB }], { rounds: 5, budgetMs: 20_000 });
@@ -58,7 +60,8 @@ export async function interleave(
   const samples = new Map<string, number[]>(cases.map((c) => [c.label, []]));
   const started = performance.now();
   for (let round = 0; round < opts.rounds; round++) {
-    if (round > 0 && performance.now() - started > opts.budgetMs) break;
+    const elapsed = performance.now() - started;
+    if (round > 0 && elapsed + elapsed / round > opts.budgetMs) break;
     for (const c of cases) samples.get(c.label)?.push(await c.run());
   }
   return samples;

@@ -11,6 +11,8 @@ export interface StubAdminApi {
   url: string;
   /** Sync requests answered since start. */
   syncs(): number;
+  /** Most syncs in flight at once since the last call (then reset): what the job really overlapped. */
+  takePeakInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -24,6 +26,8 @@ const slug = (i: number) => `stub_org_${String(i).padStart(5, "0")}`;
  */
 export async function startStubAdminApi(opts: { orgs: number; latencyMs: number }): Promise<StubAdminApi> {
   let syncs = 0;
+  let inFlight = 0;
+  let peak = 0;
   const send = (res: ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body);
     res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
@@ -50,8 +54,10 @@ export async function startStubAdminApi(opts: { orgs: number; latencyMs: number 
     const sync = /^\/api\/v1\/organizations\/([^/]+)\/sync$/.exec(url.pathname);
     if (req.method === "POST" && sync) {
       req.resume(); // the body is not needed, but must be read for the connection to be reused
+      peak = Math.max(peak, ++inFlight);
       setTimeout(() => {
         syncs++;
+        inFlight--;
         const body = {
           org_slug: sync[1],
           status: "SUCCESS",
@@ -74,6 +80,11 @@ export async function startStubAdminApi(opts: { orgs: number; latencyMs: number 
   return {
     url: `http://127.0.0.1:${port}`,
     syncs: () => syncs,
+    takePeakInFlight: () => {
+      const p = peak;
+      peak = inFlight;
+      return p;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

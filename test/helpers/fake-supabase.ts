@@ -35,7 +35,9 @@ export interface FakeSupabase extends JsonServer {
   sql(): string[];
   /** One-shot replies for the next query requests (e.g. a 429), consumed in order before the DB runs. */
   queue(...replies: Reply[]): void;
-  /** Fresh project: drop public + storage, recreate, forget requests. */
+  /** Called with each query's SQL before it runs (e.g. to simulate SIGTERM mid-run). */
+  onQuery(fn: ((sql: string) => void) | undefined): void;
+  /** Fresh project: drop public + storage, recreate, forget requests, clear the hook. */
   reset(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startFakeSupabase(): Promise<FakeSupabase> {
   const db = await PGlite.create();
   await db.exec(ROLES + PROJECT);
   const queued: Reply[] = [];
+  const hooks: { onQuery?: (sql: string) => void } = {};
   const server = await startJsonServer(async (req) => {
     if (req.headers.authorization !== `Bearer ${FAKE_SUPABASE_TOKEN}`)
       return { status: 401, body: { message: "Unauthorized" } };
@@ -55,6 +58,7 @@ export async function startFakeSupabase(): Promise<FakeSupabase> {
     if (next) return next;
     const sql = (req.body as { query?: unknown })?.query;
     if (typeof sql !== "string") return { status: 400, body: { message: "body.query must be a string" } };
+    hooks.onQuery?.(sql);
     try {
       const results = await db.exec(sql);
       const last = [...results].reverse().find((r) => r.fields.length > 0);
@@ -73,8 +77,12 @@ export async function startFakeSupabase(): Promise<FakeSupabase> {
     db,
     sql: () => server.requests.map((r) => String((r.body as { query?: unknown })?.query ?? "")),
     queue: (...replies: Reply[]) => void queued.push(...replies),
+    onQuery(fn: ((sql: string) => void) | undefined) {
+      hooks.onQuery = fn;
+    },
     async reset() {
       queued.length = 0;
+      hooks.onQuery = undefined;
       await db.exec(
         `DROP SCHEMA IF EXISTS public CASCADE; DROP SCHEMA IF EXISTS storage CASCADE; CREATE SCHEMA public; ${PROJECT}`,
       );

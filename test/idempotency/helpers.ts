@@ -9,16 +9,48 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { PGlite } from "@electric-sql/pglite";
+import { PGlite, types } from "@electric-sql/pglite";
 import { startAdminApi } from "../../sandbox/admin-api/server.ts";
 import { startWarehouse, type Warehouse } from "../../sandbox/admin-api/warehouse.ts";
 import { startBigQuery } from "../../sandbox/bigquery/server.ts";
 import { SANDBOX } from "../../sandbox/index.ts";
-import type { Service } from "../../sandbox/service.ts";
+import { createMutex, type Service } from "../../sandbox/service.ts";
 import { startSupabaseApi } from "../../sandbox/supabase/server.ts";
 import { type TestFaults, testFaults } from "./faults.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Fresh copies of one seeded warehouse: a copy takes well under a second, a new PGlite seeds for seconds. */
+export interface WarehouseTemplate {
+  fresh(): Promise<Warehouse>;
+}
+
+/**
+ * Seeds one warehouse (as `startWarehouse` does, at the instant `now`) and hands out copies of it, each a
+ * Warehouse whose clock is fixed at `now`.
+ * @example
+ * const template = await warehouseTemplate(new Date());
+ * const a = await template.fresh(); const b = await template.fresh(); // same rows, independent databases
+ */
+export async function warehouseTemplate(now: Date): Promise<WarehouseTemplate> {
+  const seeded = await startWarehouse({ now: () => now });
+  const image = await seeded.db.dumpDataDir("none");
+  await seeded.close();
+  return {
+    async fresh() {
+      // Same options as startWarehouse: DATE as 'YYYY-MM-DD' text, the session in UTC.
+      const db = await PGlite.create({ loadDataDir: image, parsers: { [types.DATE]: (v: string) => v } });
+      await db.exec("SET TIME ZONE 'UTC'");
+      const mutex = createMutex();
+      return {
+        db,
+        now: () => now,
+        exclusive: (fn) => mutex.run(() => fn(db)),
+        close: () => mutex.run(() => db.close()),
+      };
+    },
+  };
+}
 
 /** One fresh, isolated state: its own databases, servers and faults. */
 export interface Stack {
@@ -34,11 +66,11 @@ export interface Stack {
 
 /**
  * @example
- * const stack = await startStack({ warehouse: true, now: NOW });
+ * const stack = await startStack({ warehouse: await warehouseTemplate(NOW) });
  * await runJob("quota-reset", [], stack.env).done;
  * await stack.close();
  */
-export async function startStack(opts: { warehouse?: boolean; supabase?: boolean; now: Date }): Promise<Stack> {
+export async function startStack(opts: { warehouse?: WarehouseTemplate; supabase?: boolean }): Promise<Stack> {
   const faults = testFaults();
   const services: Service[] = [];
   const env: Record<string, string> = {
@@ -51,7 +83,7 @@ export async function startStack(opts: { warehouse?: boolean; supabase?: boolean
   let wh: Warehouse | undefined;
   let supabase: PGlite | undefined;
   if (opts.warehouse) {
-    wh = await startWarehouse({ now: () => opts.now });
+    wh = await opts.warehouse.fresh();
     const api = await startAdminApi({ warehouse: wh, rootKey: SANDBOX.caRootApiKey, faults });
     const bq = await startBigQuery({ warehouse: wh, projectId: SANDBOX.project, faults });
     services.push(api, bq);

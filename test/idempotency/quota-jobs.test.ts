@@ -5,11 +5,24 @@
  */
 import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fingerprint, killWhen, rows, runJobOk, type Stack, startStack } from "./helpers.ts";
+import {
+  fingerprint,
+  killWhen,
+  rows,
+  runJobOk,
+  type Stack,
+  startStack,
+  type WarehouseTemplate,
+  warehouseTemplate,
+} from "./helpers.ts";
 
 /** Every warehouse of this file is seeded at, and answers as of, this instant (comparable states). */
 const NOW = new Date();
 const TODAY = NOW.toISOString().slice(0, 10);
+let template: WarehouseTemplate;
+beforeAll(async () => {
+  template = await warehouseTemplate(NOW);
+});
 
 interface Case {
   job: string;
@@ -71,8 +84,8 @@ describe.each(CASES)("$job", (c) => {
   let reference: Promise<{ snapshot: unknown; print: Record<string, string> }> | undefined;
   beforeAll(async () => {
     [clean, killed] = await Promise.all([
-      startStack({ warehouse: true, now: NOW }),
-      startStack({ warehouse: true, now: NOW }),
+      startStack({ warehouse: template }),
+      startStack({ warehouse: template }),
     ]);
   });
   afterAll(async () => {

@@ -36,6 +36,9 @@ describe("bootstrap (smart mode)", () => {
       force_recreate_dataset: false,
       force_recreate_tables: false,
     });
+    expect(api.calls(FRESH)[0]?.headers["idempotency-key"]).toBe(
+      "bootstrap:2026-11-22:local-2026-11-22T08:00:00.000Z",
+    );
     expect(api.calls(STATUS)).toHaveLength(2);
   });
 

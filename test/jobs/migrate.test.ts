@@ -180,6 +180,27 @@ describe("migrate", () => {
     expect((await tracked()).filter((r) => r.filename === "01_profiles.sql")).toHaveLength(1);
   });
 
+  it("on SIGTERM finishes the file in flight, applies no more, and lists what was left", async () => {
+    const controller = new AbortController();
+    supabase.onQuery((sql) => {
+      if (sql.startsWith("BEGIN;")) controller.abort();
+    });
+    const { outcome, logs } = await runJob(migrate, {
+      env: env(),
+      argv: ["--dir", dir],
+      signal: controller.signal,
+    });
+    expect(outcome?.status).toBe("failed");
+    expect(outcome?.summary).toEqual({
+      applied: ["01_profiles.sql"],
+      not_applied: ["02_org_members.sql", "02a_org_members_role_check.sql", "03_storage_buckets.sql"],
+    });
+    expect((await tracked()).map((r) => r.filename)).toEqual(["01_profiles.sql"]);
+    expect(logs.some((l) => l.severity === "WARNING" && String(l.message).includes("termination"))).toBe(
+      true,
+    );
+  });
+
   it("waits as the API asks on a 429 (60 s by default) and then applies", async () => {
     supabase.queue({ status: 429, body: { message: "rate limited" } });
     const { outcome, sleeps } = await run();
