@@ -123,38 +123,43 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   io.stdout(`${lines.join("\n")}\n`);
 
   return new Promise<number>((done) => {
+    let firstSignalAt = 0;
     io.onSignal((signal) => {
-      io.stderr(
-        `${JSON.stringify({ severity: "INFO", message: "stopping", component: "sandbox", signal })}\n`,
-      );
-      sandbox
-        .stop()
-        .then(
-          () => 0,
-          () => 1,
-        )
-        .then((code) => {
-          rmSync(file, { force: true });
-          done(code);
-        });
+      const log = (message: string) =>
+        io.stderr(`${JSON.stringify({ severity: "INFO", message, component: "sandbox", signal })}\n`);
+      if (firstSignalAt === 0) {
+        firstSignalAt = Date.now();
+        log("stopping");
+        sandbox
+          .stop()
+          .then(
+            () => 0,
+            () => 1,
+          )
+          .then((code) => {
+            rmSync(file, { force: true });
+            done(code);
+          });
+        return;
+      }
+      // tsx relays Ctrl-C to this process, which the terminal also signalled: a repeat within a moment is
+      // the same Ctrl-C. A later one means "now": kill the tasks (never leave them behind) and go.
+      if (Date.now() - firstSignalAt < 1_500) return;
+      log("stopping now");
+      sandbox.cloudRun.executions.killAll();
+      rmSync(file, { force: true });
+      done(130);
     });
   });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  let stopping = false;
   const code = await main(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     root: REPO_ROOT,
     onSignal: (handler) => {
-      for (const signal of ["SIGINT", "SIGTERM"] as const)
-        process.on(signal, () => {
-          // A second Ctrl-C while stopping means "now".
-          if (stopping) process.exit(130);
-          stopping = true;
-          handler(signal);
-        });
+      for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => handler(signal));
     },
   });
   process.exit(code);

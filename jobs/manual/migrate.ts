@@ -46,18 +46,29 @@ export default defineJob({
     await ensureTrackingTable(ctx.supabase);
     const appliedBy = `migrate:${ctx.config.cloudRun.execution ?? "local"}`;
     const applied: string[] = [];
+    const interrupted = (inDoubt: string | null) => {
+      const undone = pending.slice(applied.length + (inDoubt ? 1 : 0));
+      ctx.log.warn("Stopping: termination requested", { in_doubt: inDoubt, not_applied: undone });
+      const doubt = inDoubt
+        ? `; ${inDoubt} was in flight (re-running migrate is safe: applied files are skipped)`
+        : "";
+      return {
+        status: "failed" as const,
+        message: `Interrupted after ${applied.length} migrations${doubt}; not applied: ${undone.join(", ") || "none"}`,
+        summary: { applied, in_doubt: inDoubt, not_applied: undone },
+      };
+    };
     for (const file of plan.pending) {
-      if (ctx.signal.aborted) {
-        const undone = pending.slice(applied.length);
-        ctx.log.warn("Stopping: termination requested", { not_applied: undone });
-        return {
-          status: "failed",
-          message: `Interrupted after ${applied.length} migrations; not applied: ${undone.join(", ")}`,
-          summary: { applied, not_applied: undone },
-        };
-      }
+      if (ctx.signal.aborted) return interrupted(null);
       const started = Date.now();
-      const result = await applyMigration(ctx.supabase, file, appliedBy);
+      let result: Awaited<ReturnType<typeof applyMigration>>;
+      try {
+        result = await applyMigration(ctx.supabase, file, appliedBy);
+      } catch (error) {
+        // Cut off by SIGTERM: the server may or may not have committed this file; say so, do not guess.
+        if (ctx.signal.aborted) return interrupted(file.filename);
+        throw error;
+      }
       ctx.log.info(
         result === "applied" ? "Applied migration" : "Migration applied meanwhile by a concurrent run",
         {

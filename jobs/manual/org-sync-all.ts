@@ -61,6 +61,7 @@ export default defineJob({
     const synced: string[] = [];
     const unchanged: string[] = [];
     const failed: { org: string; reason: string }[] = [];
+    const interrupted: string[] = [];
     const { notStarted } = await forEachBounded(
       mine,
       flags.concurrency ?? DEFAULT_CONCURRENCY,
@@ -82,22 +83,27 @@ export default defineJob({
             columns_added: columns,
           });
         } catch (error) {
+          // Cut off by SIGTERM: the sync may have finished server-side; a re-run is safe, not a failure of the org.
+          if (ctx.signal.aborted) return void interrupted.push(org);
           const reason = error instanceof Error ? error.message : String(error);
           failed.push({ org, reason });
           ctx.log.error("Org sync failed", { org_slug: org, error: reason });
         }
       },
     );
-    if (notStarted.length) ctx.log.warn("Stopped early: termination requested", { not_started: notStarted });
+    if (ctx.signal.aborted) {
+      ctx.log.warn("Stopped early: termination requested", { interrupted, not_started: notStarted });
+    }
     const summary = {
       total: mine.length,
       synced: synced.length,
       unchanged: unchanged.length,
       failed,
+      interrupted,
       not_started: notStarted,
     };
-    const text = `${synced.length} synced, ${unchanged.length} unchanged, ${failed.length} failed${notStarted.length ? `, ${notStarted.length} not started` : ""} (task ${shard.index + 1}/${shard.count})`;
-    if (failed.length || notStarted.length) {
+    const text = `${synced.length} synced, ${unchanged.length} unchanged, ${failed.length} failed${notStarted.length || interrupted.length ? `, ${interrupted.length} interrupted, ${notStarted.length} not started` : ""} (task ${shard.index + 1}/${shard.count})`;
+    if (failed.length || notStarted.length || interrupted.length) {
       return {
         status: "failed",
         message: `Org sync: ${text}: ${failed.map((f) => `${f.org} (${f.reason})`).join("; ")}`,

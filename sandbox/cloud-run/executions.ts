@@ -192,6 +192,11 @@ export class ExecutionManager {
     await Promise.all(this.#finished.values());
   }
 
+  /** SIGKILLs every running task synchronously (a forced exit must not leave tasks behind). */
+  killAll(): void {
+    for (const runner of this.#runs.values()) runner.kill();
+  }
+
   isRunning(name: string): boolean {
     return this.#runs.has(name);
   }

@@ -89,6 +89,19 @@ export class TaskRunner {
     for (const child of this.#children) this.#terminate(child, graceMs);
   }
 
+  /** SIGKILLs every running task at once (the process is about to exit: no time for a grace period). */
+  kill(): void {
+    this.#cancelled = true;
+    for (const child of this.#children) {
+      try {
+        if (child.pid && child.exitCode === null && child.signalCode === null)
+          process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
   #log(index: number, attempt: number, stream: LogStream, line: string): void {
     this.logs.append({ ...this.ref, taskIndex: index, attempt }, stream, line);
   }

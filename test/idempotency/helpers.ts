@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { PGlite, types } from "@electric-sql/pglite";
 import { startAdminApi } from "../../sandbox/admin-api/server.ts";
-import { startWarehouse, type Warehouse } from "../../sandbox/admin-api/warehouse.ts";
+import { startWarehouse, type Warehouse, type WarehouseState } from "../../sandbox/admin-api/warehouse.ts";
 import { startBigQuery } from "../../sandbox/bigquery/server.ts";
 import { SANDBOX } from "../../sandbox/index.ts";
 import { createMutex, type Service } from "../../sandbox/service.ts";
@@ -26,14 +26,14 @@ export interface WarehouseTemplate {
 }
 
 /**
- * Seeds one warehouse (as `startWarehouse` does, at the instant `now`) and hands out copies of it, each a
+ * Seeds one warehouse (as `startWarehouse` does, at the instant `now`, in `state`) and hands out copies of it, each a
  * Warehouse whose clock is fixed at `now`.
  * @example
  * const template = await warehouseTemplate(new Date());
  * const a = await template.fresh(); const b = await template.fresh(); // same rows, independent databases
  */
-export async function warehouseTemplate(now: Date): Promise<WarehouseTemplate> {
-  const seeded = await startWarehouse({ now: () => now });
+export async function warehouseTemplate(now: Date, state?: WarehouseState): Promise<WarehouseTemplate> {
+  const seeded = await startWarehouse({ now: () => now, ...(state ? { state } : {}) });
   const image = await seeded.db.dumpDataDir("none");
   await seeded.close();
   return {

@@ -1,38 +1,17 @@
 /**
- * quota-reset, stale-cleanup and quota-monthly: one admin API call each. Proven against the warehouse:
- * a second run changes no row, and a run killed right after its call did the work (the answer never
- * reached it) and then retried ends in exactly the state of one clean run on another fresh warehouse.
+ * quota-reset, stale-cleanup and quota-monthly against the sandbox warehouse: run twice, and killed after
+ * their call did the work then retried (the suite is in single-call.ts).
  */
-import type { PGlite } from "@electric-sql/pglite";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  fingerprint,
-  killWhen,
-  rows,
-  runJobOk,
-  type Stack,
-  startStack,
-  type WarehouseTemplate,
-  warehouseTemplate,
-} from "./helpers.ts";
+import { expect } from "vitest";
+import { rows } from "./helpers.ts";
+import { describeSingleCall } from "./single-call.ts";
 
 /** Every warehouse of this file is seeded at, and answers as of, this instant (comparable states). */
 const NOW = new Date();
 const TODAY = NOW.toISOString().slice(0, 10);
-let template: WarehouseTemplate;
-beforeAll(async () => {
-  template = await warehouseTemplate(NOW);
-});
+const ACTIVE = "SELECT org_slug FROM organizations.org_profiles WHERE status = 'ACTIVE'";
 
-interface Case {
-  job: string;
-  args: string[];
-  route: string;
-  /** The values that matter for this job, readable in a failed assertion. */
-  snapshot(db: PGlite): Promise<unknown>;
-}
-
-const CASES: Case[] = [
+describeSingleCall(NOW, [
   {
     job: "quota-reset",
     args: [],
@@ -44,6 +23,16 @@ const CASES: Case[] = [
            daily_limit, monthly_limit FROM organizations.org_usage_quotas WHERE usage_date = $1 ORDER BY 1`,
         [TODAY],
       ),
+    // Done: exactly one row for today per active org, its daily counters at zero.
+    async done(db) {
+      const today = await rows(
+        db,
+        `SELECT org_slug, pipelines_run_today FROM organizations.org_usage_quotas WHERE usage_date = $1 ORDER BY 1`,
+        [TODAY],
+      );
+      const active = await rows(db, `${ACTIVE} ORDER BY 1`);
+      expect(today).toEqual(active.map((a) => ({ ...a, pipelines_run_today: 0 })));
+    },
   },
   {
     job: "stale-cleanup",
@@ -60,6 +49,27 @@ const CASES: Case[] = [
          WHERE concurrent_running <> 0 ORDER BY 1, 2`,
       ),
     }),
+    // Done: no active org's run is RUNNING for over an hour, and each latest counter counts what runs.
+    async done(db) {
+      const stuck = await rows(
+        db,
+        `SELECT pipeline_logging_id FROM organizations.org_meta_pipeline_runs WHERE status = 'RUNNING'
+           AND start_time < $1::timestamptz - interval '60 minutes' AND org_slug IN (${ACTIVE})`,
+        [NOW.toISOString()],
+      );
+      expect(stuck).toEqual([]);
+      const drift = await rows(
+        db,
+        `SELECT q.org_slug, q.concurrent_running,
+           (SELECT count(*)::int FROM organizations.org_meta_pipeline_runs r
+             WHERE r.org_slug = q.org_slug AND r.status = 'RUNNING') AS running
+         FROM organizations.org_usage_quotas q WHERE q.org_slug IN (${ACTIVE})
+           AND q.usage_date = (SELECT max(usage_date) FROM organizations.org_usage_quotas x WHERE x.org_slug = q.org_slug)
+           AND q.concurrent_running <> (SELECT count(*) FROM organizations.org_meta_pipeline_runs r
+             WHERE r.org_slug = q.org_slug AND r.status = 'RUNNING')`,
+      );
+      expect(drift).toEqual([]);
+    },
   },
   {
     job: "quota-monthly",
@@ -75,54 +85,21 @@ const CASES: Case[] = [
         [TODAY],
       ),
     }),
+    // Done: one monthly reset recorded per active org for this month, and this month's counters at zero.
+    async done(db) {
+      const resets = await rows(
+        db,
+        "SELECT org_slug FROM organizations.org_quota_resets WHERE reset_kind = 'monthly' AND period = $1 ORDER BY 1",
+        [TODAY.slice(0, 7)],
+      );
+      expect(resets).toEqual(await rows(db, `${ACTIVE} ORDER BY 1`));
+      const counting = await rows(
+        db,
+        `SELECT org_slug, usage_date FROM organizations.org_usage_quotas WHERE pipelines_run_month <> 0
+           AND date_trunc('month', usage_date) = date_trunc('month', $1::date) AND org_slug IN (${ACTIVE})`,
+        [TODAY],
+      );
+      expect(counting).toEqual([]);
+    },
   },
-];
-
-describe.each(CASES)("$job", (c) => {
-  let clean: Stack;
-  let killed: Stack;
-  let reference: Promise<{ snapshot: unknown; print: Record<string, string> }> | undefined;
-  beforeAll(async () => {
-    [clean, killed] = await Promise.all([
-      startStack({ warehouse: template }),
-      startStack({ warehouse: template }),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([clean?.close(), killed?.close()]);
-  });
-
-  /** One clean run on its own fresh warehouse: the end state every other path must reach. */
-  const cleanRun = () => {
-    reference ??= (async () => {
-      const db = clean.wh?.db as PGlite;
-      const before = await fingerprint(db);
-      await runJobOk(c.job, c.args, clean.env);
-      const print = await fingerprint(db);
-      // Otherwise "unchanged on the second run" would prove nothing.
-      expect(print, `${c.job} changed nothing on fresh state`).not.toEqual(before);
-      return { snapshot: await c.snapshot(db), print };
-    })();
-    return reference;
-  };
-
-  it(`a second ${c.job} run exits 0 and changes no row`, async () => {
-    const first = await cleanRun();
-    const db = clean.wh?.db as PGlite;
-    await runJobOk(c.job, c.args, clean.env);
-    expect(await c.snapshot(db)).toEqual(first.snapshot);
-    expect(await fingerprint(db)).toEqual(first.print);
-  });
-
-  it(`${c.job} killed after its call did the work, then retried, ends as one clean run`, async () => {
-    const db = killed.wh?.db as PGlite;
-    // The API does the work but the answer is held back: the job dies never knowing it succeeded.
-    killed.faults.holdAnswers("adminApi", c.route, 60_000);
-    await killWhen(c.job, c.args, killed.env, () => killed.faults.handled("adminApi", c.route) >= 1);
-    killed.faults.clear();
-    await runJobOk(c.job, c.args, killed.env);
-    const { snapshot, print } = await cleanRun();
-    expect(await c.snapshot(db)).toEqual(snapshot);
-    expect(await fingerprint(db)).toEqual(print);
-  });
-});
+]);

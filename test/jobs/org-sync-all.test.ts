@@ -138,6 +138,7 @@ describe("org-sync-all", () => {
     });
     expect(outcome?.status).toBe("failed");
     expect(api.calls(SYNC)).toHaveLength(2);
+    expect(outcome?.summary).toMatchObject({ failed: [], interrupted: ["org-001", "org-002"] });
     expect(outcome?.summary?.not_started).toHaveLength(10);
     expect(logs.some((l) => l.severity === "WARNING" && String(l.message).includes("termination"))).toBe(
       true,

@@ -1,0 +1,61 @@
+import { execFile } from "node:child_process";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import { buildImageLayout, type ImageLayout } from "../../tools/image-layout.ts";
+
+const exec = promisify(execFile);
+
+// The Dockerfile's runtime layout, built without a container engine (see tools/image-layout.ts), and a job
+// run from it against the sandbox: what `docker run jobs migrate` would do.
+describe("the image layout", () => {
+  let layout: ImageLayout;
+  let sandbox: Sandbox;
+
+  beforeAll(async () => {
+    [layout, sandbox] = await Promise.all([
+      buildImageLayout(),
+      startSandbox({ quiet: true, scheduler: { autoTick: false }, orgs: { active: 3, inactive: 1 } }),
+    ]);
+    console.log(`image layout: ${(layout.bytes / 1024 / 1024).toFixed(1)} MiB in ${layout.files.length} files`);
+  }, 180_000);
+
+  afterAll(async () => {
+    await sandbox?.stop();
+    if (layout) await rm(layout.dir, { recursive: true, force: true });
+  });
+
+  it("holds only package.json, production node_modules, compiled code and migrations", () => {
+    expect(layout.entries).toEqual(["dist", "migrations", "node_modules", "package-lock.json", "package.json"]);
+    const sources = layout.files.filter((f) => f.startsWith("dist/") && f.endsWith(".ts") && !f.endsWith(".d.ts"));
+    expect(sources).toEqual([]);
+    for (const dev of ["typescript", "vitest", "tsx", "@electric-sql/pglite", "node", "esbuild"]) {
+      expect(layout.files.some((f) => f.startsWith(`node_modules/${dev}/`))).toBe(false);
+    }
+    expect(layout.files.some((f) => f.startsWith("dist/sandbox/") || f.startsWith("dist/test/"))).toBe(false);
+    expect(layout.files.some((f) => /(^|\/)\.env/.test(f))).toBe(false);
+    expect(layout.bytes).toBeLessThan(150 * 1024 * 1024);
+  });
+
+  it("prints the release version and commit given as build arguments", async () => {
+    const { stdout } = await exec(process.execPath, [join(layout.dir, "dist/src/main.js"), "--version"], {
+      env: { PATH: process.env.PATH, RELEASE_VERSION: "1.2.3", GIT_COMMIT: "abc1234" },
+    });
+    expect(stdout).toContain("1.2.3");
+    expect(stdout).toContain("abc1234");
+  });
+
+  it("runs migrate and quota-reset from the layout against the sandbox", async () => {
+    const env = { PATH: process.env.PATH, ...sandbox.env, LOG_LEVEL: "info" };
+    for (const job of ["migrate", "quota-reset"]) {
+      const { stdout } = await exec(process.execPath, [join(layout.dir, "dist/src/main.js"), job], {
+        cwd: "/", // nothing may depend on the working directory: Cloud Run starts in the image's WORKDIR
+        env,
+      });
+      const lines = stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines.at(-1)).toMatchObject({ job, status: "succeeded" });
+    }
+  });
+});
