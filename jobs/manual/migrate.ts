@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { defineJob } from "../../src/runtime/job.ts";
 import {
   applyMigration,
@@ -7,8 +8,14 @@ import {
   readMigrations,
 } from "../../src/runtime/migrations.ts";
 
-/** Shipped next to the code in the image (`COPY migrations/`), found relative to this file. */
-const DEFAULT_DIR = new URL("../../migrations/", import.meta.url);
+/**
+ * `migrations/` shipped beside the code, found relative to this file: the checkout's root when run from
+ * source (jobs/manual → migrations), the image's root when compiled (/app/dist/jobs/manual → /app/migrations).
+ */
+const DEFAULT_DIR =
+  ["../../migrations/", "../../../migrations/"]
+    .map((path) => new URL(path, import.meta.url))
+    .find((url) => existsSync(url)) ?? new URL("../../migrations/", import.meta.url);
 
 /**
  * Release step 1. Each file and its tracking row are one transaction in one request, under an advisory

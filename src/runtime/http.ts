@@ -170,9 +170,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
             retries: o.retries,
             minTimeout: 0, // waits happen in shouldRetry (Retry-After, injectable sleep)
             maxTimeout: 0,
-            signal: options.signal,
+            // The stop signal is deliberately not handed to p-retry: it would reject the attempt still in
+            // flight. On SIGTERM the in-flight request finishes; only further attempts are given up.
             shouldRetry: async ({ error, attemptNumber, retriesLeft }) => {
               if (!(error instanceof RetryableError)) return false;
+              if (options.signal?.aborted) return false;
               if (!idempotent && mayHaveReachedServer.has(error)) return false;
               const delay = error.retryAfterMs ?? backoffDelay(attemptNumber, o.minDelayMs, o.maxDelayMs);
               log.warn(`Retrying ${req.method} ${base.origin}${req.path} in ${delay} ms: ${error.message}`, {

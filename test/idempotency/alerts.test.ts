@@ -1,15 +1,15 @@
 /**
  * alerts, the risky job (a re-run must not notify twice), against the sandbox warehouse: run twice, and
- * killed after the API recorded its notifications then retried (the suite is in single-call.ts).
+ * killed after the API recorded its notifications then retried (the suite is in suite.ts).
  */
 import { expect } from "vitest";
 import { rows } from "./helpers.ts";
-import { describeSingleCall } from "./single-call.ts";
+import { describeIdempotency } from "./suite.ts";
 
 const NOW = new Date();
 const TODAY = NOW.toISOString().slice(0, 10);
 
-describeSingleCall(NOW, [
+describeIdempotency(NOW, [
   {
     job: "alerts",
     args: [],

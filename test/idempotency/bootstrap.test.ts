@@ -1,18 +1,18 @@
 /**
  * bootstrap against the sandbox warehouse, from both starting points: a legacy dataset (smart mode syncs
  * it) and no dataset at all (smart mode creates it). Each: run twice, and killed after the API did the
- * work but before the job heard back, then retried (the suite is in single-call.ts).
+ * work but before the job heard back, then retried (the suite is in suite.ts).
  */
 import type { PGlite } from "@electric-sql/pglite";
 import { expect } from "vitest";
 import { diffDataset } from "../../sandbox/admin-api/datasets.ts";
 import { DATASET, META_TABLES } from "../../sandbox/admin-api/tables.ts";
 import { rows } from "./helpers.ts";
-import { describeSingleCall, type SingleCallCase } from "./single-call.ts";
+import { describeIdempotency, type IdempotencyCase } from "./suite.ts";
 
 const NOW = new Date();
 
-const bootstrap = (route: string): SingleCallCase => ({
+const bootstrap = (route: string): IdempotencyCase => ({
   job: "bootstrap",
   args: [],
   route,
@@ -30,11 +30,11 @@ const bootstrap = (route: string): SingleCallCase => ({
   },
 });
 
-describeSingleCall(NOW, [bootstrap("POST /api/v1/admin/bootstrap/sync")], {
+describeIdempotency(NOW, [bootstrap("POST /api/v1/admin/bootstrap/sync")], {
   state: "legacy",
   title: "bootstrap of a legacy dataset",
 });
-describeSingleCall(NOW, [bootstrap("POST /api/v1/admin/bootstrap")], {
+describeIdempotency(NOW, [bootstrap("POST /api/v1/admin/bootstrap")], {
   state: "empty",
   title: "bootstrap of a new environment",
 });

@@ -1,17 +1,17 @@
 /**
  * quota-cleanup (a BigQuery DELETE) against the sandbox warehouse: run twice, and killed after BigQuery
- * ran the DELETE but before the job heard back, then retried (the suite is in single-call.ts).
+ * ran the DELETE but before the job heard back, then retried (the suite is in suite.ts).
  */
 import { expect } from "vitest";
 import { SANDBOX } from "../../sandbox/index.ts";
 import { rows } from "./helpers.ts";
-import { describeSingleCall } from "./single-call.ts";
+import { describeIdempotency } from "./suite.ts";
 
 const NOW = new Date();
 /** DAYS_TO_KEEP defaults to 90: rows dated before today − 90 days go. */
 const CUTOFF = new Date(Date.parse(NOW.toISOString().slice(0, 10)) - 90 * 86_400_000).toISOString().slice(0, 10);
 
-describeSingleCall(NOW, [
+describeIdempotency(NOW, [
   {
     job: "quota-cleanup",
     args: [],

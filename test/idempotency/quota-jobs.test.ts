@@ -1,17 +1,17 @@
 /**
  * quota-reset, stale-cleanup and quota-monthly against the sandbox warehouse: run twice, and killed after
- * their call did the work then retried (the suite is in single-call.ts).
+ * their call did the work then retried (the suite is in suite.ts).
  */
 import { expect } from "vitest";
 import { rows } from "./helpers.ts";
-import { describeSingleCall } from "./single-call.ts";
+import { describeIdempotency } from "./suite.ts";
 
 /** Every warehouse of this file is seeded at, and answers as of, this instant (comparable states). */
 const NOW = new Date();
 const TODAY = NOW.toISOString().slice(0, 10);
 const ACTIVE = "SELECT org_slug FROM organizations.org_profiles WHERE status = 'ACTIVE'";
 
-describeSingleCall(NOW, [
+describeIdempotency(NOW, [
   {
     job: "quota-reset",
     args: [],

@@ -219,6 +219,21 @@ describe("retry policy", () => {
     expect(server.requests).toHaveLength(1);
     await http.close();
   });
+  it("lets the request in flight finish when its signal aborts, and retries no more", async () => {
+    const controller = new AbortController();
+    server.handle((_req, res) => {
+      controller.abort(); // SIGTERM arrives while the server is working on the request
+      setTimeout(() => json(res, 200, { ok: true }), 100);
+    });
+    const http = client({ signal: controller.signal });
+    const response = await http.request({ method: "POST", path: "/sync", schema: okSchema, idempotent: true });
+    expect(response.data).toEqual({ ok: true });
+    server.handle((_req, res) => json(res, 503, {}));
+    const error = await failure(http.request({ method: "GET", path: "/x", schema: okSchema }));
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(server.requests).toHaveLength(2); // one each: the second was not retried after the stop
+    await http.close();
+  });
 });
 
 describe("response validation", () => {

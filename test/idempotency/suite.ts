@@ -1,16 +1,17 @@
 /**
- * The proof for jobs that make ONE admin API call (quota-reset, stale-cleanup, quota-monthly, alerts),
- * as a reusable suite. Per job, two fresh copies of the seeded warehouse:
+ * The idempotency proof for the jobs that work through the warehouse (admin API or BigQuery), as one
+ * reusable suite. Per job, two fresh copies of the same seeded warehouse:
  * - "clean": one run is the reference end state; a second run must exit 0 and change no row;
- * - "killed": the API does the work but its answer is held back, the job is SIGKILLed never knowing it
- *   succeeded, then retried without faults: the end state must equal the reference, row for row.
- * `done` states what "done" means for the job (checked on both end states), so that equal-but-wrong
- * states (e.g. the job did nothing at all) cannot pass.
+ * - "killed": the server does the work of the job's first `killAfter` calls but holds their answers,
+ *   the job is SIGKILLed right then (never knowing it succeeded), and run again without faults: the end
+ *   state must equal the reference, row for row.
+ * `done` states what "done" means for the job and is checked on both end states, so that two equal but
+ * wrong states (say, the job did nothing at all) cannot pass.
  */
 import type { PGlite } from "@electric-sql/pglite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WarehouseState } from "../../sandbox/admin-api/warehouse.ts";
 import type { ServiceName } from "../../sandbox/faults.ts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   fingerprint,
   killWhen,
@@ -21,12 +22,15 @@ import {
   warehouseTemplate,
 } from "./helpers.ts";
 
-export interface SingleCallCase {
+export interface IdempotencyCase {
   job: string;
   args: string[];
-  /** `"METHOD /path"` of the job's one call (that changes state), and its service (default adminApi). */
+  /** `"METHOD /path"` prefix of the job's calls that change state, and their service (default adminApi). */
   route: string;
   service?: ServiceName;
+  /** Kill once this many of those calls did their work (default 1), running with `killArgs` (default `args`). */
+  killAfter?: number;
+  killArgs?: string[];
   /** Name of the second-run test (default: "a second <job> run exits 0 and changes no row"). */
   secondRun?: string;
   /** The values that matter for this job, readable in a failed assertion. */
@@ -37,11 +41,11 @@ export interface SingleCallCase {
 
 /**
  * @example
- * describeSingleCall(NOW, [{ job: "quota-reset", args: [], route: "POST /api/v1/admin/quota/reset-daily", snapshot, done }]);
+ * describeIdempotency(NOW, [{ job: "quota-reset", args: [], route: "POST /api/v1/admin/quota/reset-daily", snapshot, done }]);
  */
-export function describeSingleCall(
+export function describeIdempotency(
   now: Date,
-  cases: SingleCallCase[],
+  cases: IdempotencyCase[],
   opts: { state?: WarehouseState; title?: string } = {},
 ): void {
   let template: WarehouseTemplate;
@@ -51,6 +55,7 @@ export function describeSingleCall(
 
   describe.each(cases)(opts.title ?? "$job", (c) => {
     const service = c.service ?? "adminApi";
+    const killAfter = c.killAfter ?? 1;
     let clean: Stack;
     let killed: Stack;
     let reference: Promise<{ snapshot: unknown; print: Record<string, string> }> | undefined;
@@ -84,15 +89,23 @@ export function describeSingleCall(
       expect(await fingerprint(db)).toEqual(first.print);
     });
 
-    it(`${c.job} killed after its call did the work, then retried, ends as one clean run`, async () => {
+    it(`${c.job} killed after its first side effects landed, then retried, ends as one clean run`, async () => {
       const db = killed.wh?.db as PGlite;
+      const { print } = await cleanRun();
       killed.faults.holdAnswers(service, c.route, 60_000);
-      await killWhen(c.job, c.args, killed.env, () => killed.faults.handled(service, c.route) >= 1);
+      await killWhen(
+        c.job,
+        c.killArgs ?? c.args,
+        killed.env,
+        () => killed.faults.handled(service, c.route) >= killAfter,
+      );
+      // Killed half-way: some work landed, and the state is not yet the finished one.
+      expect(killed.faults.handled(service, c.route)).toBe(killAfter);
+      if (killAfter > 1) expect(await fingerprint(db)).not.toEqual(print);
       killed.faults.clear();
       await runJobOk(c.job, c.args, killed.env);
       await c.done(db);
-      const { snapshot, print } = await cleanRun();
-      expect(await c.snapshot(db)).toEqual(snapshot);
+      expect(await c.snapshot(db)).toEqual((await cleanRun()).snapshot);
       expect(await fingerprint(db)).toEqual(print);
     });
   });
