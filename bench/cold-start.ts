@@ -56,6 +56,8 @@ export async function benchColdStart(opts: { rounds: number; budgetMs: number })
   const notes: string[] = [];
   const cases = [
     { label: BASELINE, run: timed(["-e", "0"]) },
+    // The loader alone, so the entrypoint's own import cost is the difference to the next case.
+    { label: "node --import tsx -e 0 (tsx loader only)", run: timed(["--import", "tsx", "-e", "0"]) },
     {
       label: "node --import tsx src/main.ts --version",
       run: timed(["--import", "tsx", "src/main.ts", "--version"]),

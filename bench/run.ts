@@ -26,10 +26,10 @@ const SETTINGS = {
   full: {
     orgs: 200,
     latencyMs: 20,
-    reference: { rounds: 3, budgetMs: 80_000 },
-    stub: { rounds: 5, budgetMs: 15_000 },
-    coldStart: { rounds: 10, budgetMs: 25_000 },
-    http: { batch: 200, rounds: 15, budgetMs: 12_000 },
+    reference: { rounds: 3, budgetMs: 75_000 },
+    stub: { rounds: 5, budgetMs: 25_000 },
+    coldStart: { rounds: 10, budgetMs: 20_000 },
+    http: { batch: 200, rounds: 11, budgetMs: 8_000 },
   },
   quick: {
     orgs: 40,

@@ -71,6 +71,14 @@ const oneLine = (text: string) => {
   return first.length > 300 ? `${first.slice(0, 300)}…` : first;
 };
 
+/** One row of the summary: every case's ratio against the baseline, in one line. */
+function headline(b: BenchResult): string[] {
+  if (!b.cases.length) return [b.title, "–", b.headline ?? "see below"];
+  const base = b.cases.find((c) => c.baseline);
+  const others = b.cases.filter((c) => !c.baseline).map((c) => `${c.label}: **${c.ratio.toFixed(2)}×**`);
+  return [b.title, base ? `${base.label} = ${fmt(base.stats.median)} ${base.unit}` : "–", others.join("; ")];
+}
+
 /** Renders the Markdown report. */
 export function renderMarkdown(r: Report): string {
   const m = r.machine;
@@ -79,6 +87,10 @@ export function renderMarkdown(r: Report): string {
     "",
     `Generated ${r.generatedAt} by \`${r.command}\` (${r.mode} run, ${(r.durationMs / 1000).toFixed(0)} s). How to read it: bench/README.md.`,
     "This machine is shared and noisy: compare the **ratios** (baseline measured in the same run, cases interleaved round by round), not absolute numbers across runs.",
+    "",
+    "## Summary",
+    "",
+    table(["benchmark", "baseline", "ratios (median ÷ baseline median)"], r.benchmarks.map(headline)),
     "",
     "## Machine",
     "",

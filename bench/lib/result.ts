@@ -20,6 +20,8 @@ export interface BenchResult {
   cases: CaseResult[];
   /** Outcome tables (reliability): one object per row, same keys in every row. */
   rows?: Record<string, string | number>[];
+  /** One line for the summary table where there are no ratios (outcome benchmarks). */
+  headline?: string;
   notes: string[];
   durationMs: number;
 }

@@ -22,6 +22,11 @@ export interface AdminApiCounts {
   byOutcome: Record<string, number>;
   /** Sync requests (POST /api/v1/organizations/{slug}/sync) only. */
   syncRequests: number;
+  /**
+   * Orgs whose FIRST sync request got no 2xx (an injected 503, a dropped connection): with no retries, as
+   * in the old scripts, each of these would have been a failed org.
+   */
+  firstAttemptFailed: number;
 }
 
 type Message =
@@ -36,7 +41,10 @@ const sandbox = await startSandbox({
   orgs: { active: orgs, inactive: Math.ceil(orgs / 10) },
 });
 
-let counts: AdminApiCounts = { requests: 0, byOutcome: {}, syncRequests: 0 };
+const empty = (): AdminApiCounts => ({ requests: 0, byOutcome: {}, syncRequests: 0, firstAttemptFailed: 0 });
+let counts = empty();
+/** Slugs whose first sync request has been seen since the last reset. */
+let seen = new Set<string>();
 const bump = (outcome: string) => {
   counts.byOutcome[outcome] = (counts.byOutcome[outcome] ?? 0) + 1;
 };
@@ -45,14 +53,23 @@ const apply = sandbox.faults.apply.bind(sandbox.faults);
 sandbox.faults.apply = (service, req: IncomingMessage, res: ServerResponse) => {
   if (service === "adminApi") {
     counts.requests++;
-    if (req.method === "POST" && /\/organizations\/[^/]+\/sync$/.test(req.url ?? "")) counts.syncRequests++;
+    const slug =
+      req.method === "POST" ? /\/organizations\/([^/]+)\/sync$/.exec(req.url ?? "")?.[1] : undefined;
+    const first = slug !== undefined && !seen.has(slug);
+    if (slug !== undefined) {
+      counts.syncRequests++;
+      seen.add(slug);
+    }
     let finished = false;
     res.once("finish", () => {
       finished = true;
       bump(String(res.statusCode));
+      if (first && (res.statusCode < 200 || res.statusCode >= 300)) counts.firstAttemptFailed++;
     });
     res.once("close", () => {
-      if (!finished) bump("dropped");
+      if (finished) return;
+      bump("dropped");
+      if (first) counts.firstAttemptFailed++;
     });
   }
   return apply(service, req, res);
@@ -62,7 +79,8 @@ process.on("message", (raw) => {
   const msg = raw as Message;
   if (msg.type === "counts") process.send?.({ type: "counts", id: msg.id, counts });
   if (msg.type === "reset") {
-    counts = { requests: 0, byOutcome: {}, syncRequests: 0 };
+    counts = empty();
+    seen = new Set();
     process.send?.({ type: "reset", id: msg.id });
   }
   if (msg.type === "faults") {

@@ -14,6 +14,8 @@ export interface TestFaults extends Faults {
   holdAnswers(service: ServiceName, prefix: string, ms: number): void;
   /** Requests handled to the end (their work committed) whose `"METHOD /path"` starts with `prefix`. */
   handled(service: ServiceName, prefix: string): number;
+  /** Requests of `service` received and not yet handled (e.g. still waiting out a `latencyMs`). */
+  inFlight(service: ServiceName): number;
 }
 
 /**
@@ -26,6 +28,7 @@ export function testFaults(): TestFaults {
   const inner = createFaults();
   const holds = new Map<ServiceName, { prefix: string; ms: number }[]>();
   const done = new Map<string, number>();
+  const open = new Map<ServiceName, number>();
   const keyOf = (req: IncomingMessage) => `${req.method ?? "GET"} ${(req.url ?? "/").split("?")[0]}`;
 
   const holdEnd = (res: ServerResponse, ms: number) => {
@@ -54,6 +57,9 @@ export function testFaults(): TestFaults {
       for (const [k, v] of done) if (k.startsWith(`${service} ${prefix}`)) n += v;
       return n;
     },
+    inFlight(service) {
+      return open.get(service) ?? 0;
+    },
     wrap(service, handler): Handler {
       const wrapped: Handler = async (req, res) => {
         const key = keyOf(req);
@@ -63,7 +69,15 @@ export function testFaults(): TestFaults {
         const k = `${service} ${key}`;
         done.set(k, (done.get(k) ?? 0) + 1);
       };
-      return inner.wrap(service, wrapped);
+      const outer = inner.wrap(service, wrapped);
+      return async (req, res) => {
+        open.set(service, (open.get(service) ?? 0) + 1);
+        try {
+          await outer(req, res);
+        } finally {
+          open.set(service, (open.get(service) ?? 1) - 1);
+        }
+      };
     },
   };
 }

@@ -88,7 +88,10 @@ describe("npm run sandbox", () => {
     child.stdout?.on("data", (d) => {
       stdout += d;
     });
-    child.stderr?.resume();
+    let stderr = "";
+    child.stderr?.on("data", (d) => {
+      stderr = `${stderr}${d}`.slice(-4000);
+    });
     const exited = new Promise<void>((resolve) => child?.once("exit", () => resolve()));
     await waitFor(() => (stdout.includes("Ctrl-C stops it.") ? true : undefined), 45_000);
 
@@ -123,8 +126,9 @@ describe("npm run sandbox", () => {
 
     process.kill(-(child.pid as number), "SIGINT");
     await exited;
-    expect(alive(taskPid)).toBe(false);
-    expect(alive(file.pid)).toBe(false);
+    // On failure, the sandbox's last log lines say what happened.
+    expect(alive(taskPid), stderr).toBe(false);
+    expect(alive(file.pid), stderr).toBe(false);
     expect(alive(-(child.pid as number))).toBe(false);
     expect(existsSync(endpoints)).toBe(false);
     for (const url of Object.values(env).filter((v) => v.startsWith("http")))

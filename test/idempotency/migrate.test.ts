@@ -1,0 +1,115 @@
+/**
+ * migrate against the sandbox's Supabase database: run twice, and killed after its first migration was
+ * committed then retried. The end state is compared with one clean run on another fresh database:
+ * schema_migrations (file and checksum; its timestamps and run name are per run by nature) and every
+ * object the migrations make (tables, columns, rows, constraints, indexes, policies, grants).
+ */
+import type { PGlite } from "@electric-sql/pglite";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { readMigrations } from "../../src/runtime/migrations.ts";
+import { fingerprint, killWhen, rows, runJobOk, type Stack, startStack, waitFor } from "./helpers.ts";
+
+async function trackingExists(db: PGlite): Promise<boolean> {
+  const [r] = await rows<{ ok: boolean }>(db, "SELECT to_regclass('public.schema_migrations') IS NOT NULL AS ok");
+  return r?.ok === true;
+}
+
+const MIGRATIONS = new URL("../../migrations/", import.meta.url);
+/** Values that are per run by nature: the tracking row's when/how long/who, and `DEFAULT now()` columns. */
+const PER_RUN = ["applied_at", "execution_time_ms", "applied_by", "created_at", "updated_at"];
+
+/** schema_migrations without its per-run columns; [] before the first run created the table. */
+async function applied(db: PGlite) {
+  if (!(await trackingExists(db))) return [];
+  return rows(db, "SELECT filename, checksum FROM public.schema_migrations ORDER BY 1");
+}
+
+/** What migrate leaves behind, minus what is per run by nature (when, how long, which execution). */
+async function snapshot(db: PGlite) {
+  return {
+    applied: await applied(db),
+    policies: await rows(
+      db,
+      `SELECT schemaname, tablename, policyname, cmd, roles::text, qual, with_check FROM pg_policies ORDER BY 1, 2, 3`,
+    ),
+    constraints: await rows(
+      db,
+      `SELECT n.nspname, c.conrelid::regclass::text AS rel, c.conname, pg_get_constraintdef(c.oid) AS def
+       FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+       WHERE n.nspname IN ('public', 'storage', 'auth') ORDER BY 1, 2, 3`,
+    ),
+    indexes: await rows(
+      db,
+      "SELECT schemaname, tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2, 3",
+    ),
+    grants: await rows(
+      db,
+      `SELECT table_schema, table_name, grantee, privilege_type FROM information_schema.role_table_grants
+       WHERE table_schema = 'public' ORDER BY 1, 2, 3, 4`,
+    ),
+    rls: await rows(
+      db,
+      `SELECT c.relname, c.relrowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1`,
+    ),
+    data: await fingerprint(db, PER_RUN),
+  };
+}
+
+/** Done: every file on disk applied exactly once, with the checksum of its bytes. */
+async function expectAllApplied(db: PGlite) {
+  const files = await readMigrations(MIGRATIONS);
+  expect(await applied(db)).toEqual(
+    files.map((f) => ({ filename: f.filename, checksum: f.checksum })).sort((a, b) => a.filename.localeCompare(b.filename)),
+  );
+}
+
+const appliedCount = async (db: PGlite) => (await applied(db)).length;
+
+let clean: Stack;
+let killed: Stack;
+let reference: Promise<Awaited<ReturnType<typeof snapshot>>> | undefined;
+beforeAll(async () => {
+  [clean, killed] = await Promise.all([startStack({ supabase: true }), startStack({ supabase: true })]);
+});
+afterAll(async () => {
+  await Promise.all([clean?.close(), killed?.close()]);
+});
+
+/** One clean run on a fresh database: the reference end state. */
+const cleanRun = () => {
+  reference ??= (async () => {
+    const db = clean.supabase as PGlite;
+    const before = await snapshot(db);
+    await runJobOk("migrate", [], clean.env);
+    await expectAllApplied(db);
+    const after = await snapshot(db);
+    expect(after, "migrate changed nothing on a fresh database").not.toEqual(before);
+    return after;
+  })();
+  return reference;
+};
+
+it("a second migrate run exits 0 and applies nothing twice", async () => {
+  const first = await cleanRun();
+  await runJobOk("migrate", [], clean.env);
+  expect(await snapshot(clean.supabase as PGlite)).toEqual(first);
+});
+
+it("migrate killed mid-run and retried leaves every migration applied once", async () => {
+  const db = killed.supabase as PGlite;
+  const total = (await readMigrations(MIGRATIONS)).length;
+  const ref = await cleanRun();
+  // Every query waits 400 ms first: the kill lands between the first committed file and the next one.
+  killed.faults.set("supabase", { route: "POST /v1/projects/*", latencyMs: 400 });
+  await killWhen("migrate", [], killed.env, async () => (await appliedCount(db)) >= 1);
+  const atKill = await appliedCount(db);
+  expect(atKill).toBeGreaterThanOrEqual(1);
+  expect(atKill).toBeLessThan(total);
+  // A query sent just before the kill may still run (its caller gone): let it finish before retrying.
+  await waitFor(() => killed.faults.inFlight("supabase") === 0, 5_000, "the killed run's last query");
+  killed.faults.clear();
+  await runJobOk("migrate", [], killed.env);
+  await expectAllApplied(db);
+  expect(await snapshot(db)).toEqual(ref);
+});
