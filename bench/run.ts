@@ -103,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
         ...s.stub,
         notes: [
           `Peak syncs in flight at the stub during an untimed run with --concurrency 32: ${peak32}.`,
+          "The stub runs in the bench process, next to the job (its work per request is a timer and a small JSON answer).",
           "With the server out of the way, throughput scales with the requests in flight (concurrency × tasks) until the job's own CPU (one event loop for every task here) is the limit.",
         ],
       });

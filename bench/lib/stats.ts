@@ -45,7 +45,7 @@ export interface Case {
 }
 
 /**
- * Runs every case once per round, round after round, until `rounds` are done or the next round would
+ * Runs every case once per round (in a rotating order), round after round, until `rounds` are done or the next round would
  * likely end past `budgetMs` (judged by the mean round so far). At least one full round always runs, so
  * every case has a sample, and rounds are never cut short (each case gets the same number of samples).
  * Returns the samples per label.
@@ -62,7 +62,11 @@ export async function interleave(
   for (let round = 0; round < opts.rounds; round++) {
     const elapsed = performance.now() - started;
     if (round > 0 && elapsed + elapsed / round > opts.budgetMs) break;
-    for (const c of cases) samples.get(c.label)?.push(await c.run());
+    // Rotate the order each round, so no case always runs right after the same (maybe heavy) neighbour.
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[(round + i) % cases.length] as Case;
+      samples.get(c.label)?.push(await c.run());
+    }
   }
   return samples;
 }

@@ -108,6 +108,7 @@ it("migrate killed mid-run and retried leaves every migration applied once", asy
   expect(atKill).toBeLessThan(total);
   // A query sent just before the kill may still run (its caller gone): let it finish before retrying.
   await waitFor(() => killed.faults.inFlight("supabase") === 0, 5_000, "the killed run's last query");
+  console.log("DEBUG atKill", atKill, "after stragglers", await appliedCount(db));
   killed.faults.clear();
   await runJobOk("migrate", [], killed.env);
   await expectAllApplied(db);
