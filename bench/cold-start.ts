@@ -51,7 +51,11 @@ const timed = (args: string[]) => async () => {
  * @example
  * const result = await benchColdStart({ rounds: 10, budgetMs: 30_000 });
  */
-export async function benchColdStart(opts: { rounds: number; budgetMs: number }): Promise<BenchResult> {
+export async function benchColdStart(opts: {
+  rounds: number;
+  minRounds: number;
+  budgetMs: number;
+}): Promise<BenchResult> {
   const started = performance.now();
   const notes: string[] = [];
   const cases = [

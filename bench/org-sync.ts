@@ -35,6 +35,7 @@ export interface OrgSyncBenchOptions {
   /** Active orgs the API lists: every run must account for each of them, or the benchmark fails. */
   orgs: number;
   rounds: number;
+  minRounds: number;
   budgetMs: number;
   /** Leave these variants out (by label) where they add time but no information. */
   skip?: string[];
@@ -61,7 +62,7 @@ export async function benchOrgSync(opts: OrgSyncBenchOptions): Promise<BenchResu
       return r.total / (r.ms / 1000);
     },
   }));
-  const samples = await interleave(cases, { rounds: opts.rounds, budgetMs: opts.budgetMs });
+  const samples = await interleave(cases, opts);
   return {
     id: opts.id,
     title: opts.title,

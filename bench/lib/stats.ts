@@ -45,23 +45,22 @@ export interface Case {
 }
 
 /**
- * Runs every case once per round (in a rotating order), round after round, until `rounds` are done or the next round would
- * likely end past `budgetMs` (judged by the mean round so far). At least one full round always runs, so
- * every case has a sample, and rounds are never cut short (each case gets the same number of samples).
- * Returns the samples per label.
+ * Runs every case once per round (in a rotating order): always `minRounds` rounds (default 1), then more
+ * up to `rounds` while the next one would likely end within `budgetMs` (judged by the mean round so far).
+ * Rounds are never cut short, so each case gets the same number of samples. Returns the samples per label.
  *
  * @example
  * const samples = await interleave([{ label: "a", run: timeA }, { label: "b", run: timeB }], { rounds: 5, budgetMs: 20_000 });
  */
 export async function interleave(
   cases: readonly Case[],
-  opts: { rounds: number; budgetMs: number },
+  opts: { rounds: number; budgetMs: number; minRounds?: number },
 ): Promise<Map<string, number[]>> {
   const samples = new Map<string, number[]>(cases.map((c) => [c.label, []]));
   const started = performance.now();
   for (let round = 0; round < opts.rounds; round++) {
     const elapsed = performance.now() - started;
-    if (round > 0 && elapsed + elapsed / round > opts.budgetMs) break;
+    if (round >= (opts.minRounds ?? 1) && elapsed + elapsed / round > opts.budgetMs) break;
     // Rotate the order each round, so no case always runs right after the same (maybe heavy) neighbour.
     for (let i = 0; i < cases.length; i++) {
       const c = cases[(round + i) % cases.length] as Case;

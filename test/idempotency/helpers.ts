@@ -70,7 +70,10 @@ export interface Stack {
  * await runJob("quota-reset", [], stack.env).done;
  * await stack.close();
  */
-export async function startStack(opts: { warehouse?: WarehouseTemplate; supabase?: boolean }): Promise<Stack> {
+export async function startStack(opts: {
+  warehouse?: WarehouseTemplate;
+  supabase?: boolean;
+}): Promise<Stack> {
   const faults = testFaults();
   const services: Service[] = [];
   const env: Record<string, string> = {

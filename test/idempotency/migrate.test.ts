@@ -10,7 +10,10 @@ import { readMigrations } from "../../src/runtime/migrations.ts";
 import { fingerprint, killWhen, rows, runJobOk, type Stack, startStack, waitFor } from "./helpers.ts";
 
 async function trackingExists(db: PGlite): Promise<boolean> {
-  const [r] = await rows<{ ok: boolean }>(db, "SELECT to_regclass('public.schema_migrations') IS NOT NULL AS ok");
+  const [r] = await rows<{ ok: boolean }>(
+    db,
+    "SELECT to_regclass('public.schema_migrations') IS NOT NULL AS ok",
+  );
   return r?.ok === true;
 }
 
@@ -60,7 +63,9 @@ async function snapshot(db: PGlite) {
 async function expectAllApplied(db: PGlite) {
   const files = await readMigrations(MIGRATIONS);
   expect(await applied(db)).toEqual(
-    files.map((f) => ({ filename: f.filename, checksum: f.checksum })).sort((a, b) => a.filename.localeCompare(b.filename)),
+    files
+      .map((f) => ({ filename: f.filename, checksum: f.checksum }))
+      .sort((a, b) => a.filename.localeCompare(b.filename)),
   );
 }
 
@@ -108,7 +113,6 @@ it("migrate killed mid-run and retried leaves every migration applied once", asy
   expect(atKill).toBeLessThan(total);
   // A query sent just before the kill may still run (its caller gone): let it finish before retrying.
   await waitFor(() => killed.faults.inFlight("supabase") === 0, 5_000, "the killed run's last query");
-  console.log("DEBUG atKill", atKill, "after stragglers", await appliedCount(db));
   killed.faults.clear();
   await runJobOk("migrate", [], killed.env);
   await expectAllApplied(db);

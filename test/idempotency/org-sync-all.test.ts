@@ -34,7 +34,11 @@ describeIdempotency(NOW, [
       for (const { org_slug, status } of orgs) {
         const diff = await diffDataset(db, orgDataset(org_slug), ORG_TABLES);
         if (status === "ACTIVE") {
-          expect(diff, org_slug).toMatchObject({ dataset_exists: true, tables_missing: [], schema_diffs: {} });
+          expect(diff, org_slug).toMatchObject({
+            dataset_exists: true,
+            tables_missing: [],
+            schema_diffs: {},
+          });
         } else expect(diff.dataset_exists, org_slug).toBe(false);
       }
     },

@@ -9,7 +9,9 @@ import { describeIdempotency } from "./suite.ts";
 
 const NOW = new Date();
 /** DAYS_TO_KEEP defaults to 90: rows dated before today − 90 days go. */
-const CUTOFF = new Date(Date.parse(NOW.toISOString().slice(0, 10)) - 90 * 86_400_000).toISOString().slice(0, 10);
+const CUTOFF = new Date(Date.parse(NOW.toISOString().slice(0, 10)) - 90 * 86_400_000)
+  .toISOString()
+  .slice(0, 10);
 
 describeIdempotency(NOW, [
   {

@@ -77,7 +77,10 @@ describeIdempotency(NOW, [
     args: ["--force"],
     route: "POST /api/v1/admin/quota/reset-monthly",
     snapshot: async (db) => ({
-      resets: await rows(db, "SELECT org_slug, reset_kind, period FROM organizations.org_quota_resets ORDER BY 1"),
+      resets: await rows(
+        db,
+        "SELECT org_slug, reset_kind, period FROM organizations.org_quota_resets ORDER BY 1",
+      ),
       month: await rows(
         db,
         `SELECT org_slug, usage_date, pipelines_run_month FROM organizations.org_usage_quotas

@@ -180,7 +180,7 @@ describe("migrate", () => {
     expect((await tracked()).filter((r) => r.filename === "01_profiles.sql")).toHaveLength(1);
   });
 
-  it("on SIGTERM applies no further file, names the one in flight, and a re-run completes the rest", async () => {
+  it("on SIGTERM finishes the file in flight, applies no further file, and a re-run completes the rest", async () => {
     const controller = new AbortController();
     supabase.onQuery((sql) => {
       if (sql.startsWith("BEGIN;")) controller.abort();
@@ -193,10 +193,11 @@ describe("migrate", () => {
     supabase.onQuery(undefined);
     expect(outcome?.status).toBe("failed");
     expect(outcome?.summary).toMatchObject({
-      in_doubt: "01_profiles.sql",
+      applied: ["01_profiles.sql"],
+      in_doubt: null,
       not_applied: ["02_org_members.sql", "02a_org_members_role_check.sql", "03_storage_buckets.sql"],
     });
-    expect((await tracked()).map((r) => r.filename)).not.toContain("02_org_members.sql");
+    expect((await tracked()).map((r) => r.filename)).toEqual(["01_profiles.sql"]);
     expect(logs.some((l) => l.severity === "WARNING" && String(l.message).includes("termination"))).toBe(
       true,
     );
