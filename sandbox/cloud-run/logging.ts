@@ -5,19 +5,8 @@
  * never a silently wider answer.
  */
 import { invalid } from "../http/errors.ts";
-import type { LogEntry } from "./logs.ts";
+import { type LogEntry, SEVERITY_ORDER } from "./logs.ts";
 
-const SEVERITY_ORDER = [
-  "DEFAULT",
-  "DEBUG",
-  "INFO",
-  "NOTICE",
-  "WARNING",
-  "ERROR",
-  "CRITICAL",
-  "ALERT",
-  "EMERGENCY",
-];
 const TERM = /^(?<key>[A-Za-z_.]+(?:\."[^"]+")?)\s*(?<op>>=|<=|!=|=|>|<)\s*(?<value>"(?:[^"\\]|\\.)*"|\S+)$/;
 
 type Getter = (e: LogEntry) => string | undefined;
@@ -41,7 +30,10 @@ function getter(key: string): Getter | undefined {
 }
 
 function compare(key: string, a: string, b: string): number {
-  if (key === "severity") return SEVERITY_ORDER.indexOf(a) - SEVERITY_ORDER.indexOf(b.toUpperCase());
+  if (key === "severity") {
+    const order: readonly string[] = SEVERITY_ORDER;
+    return order.indexOf(a) - order.indexOf(b.toUpperCase());
+  }
   if (key === "timestamp") return Date.parse(a) - Date.parse(b);
   return a < b ? -1 : a > b ? 1 : 0;
 }

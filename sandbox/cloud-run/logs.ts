@@ -20,7 +20,8 @@ export interface LogEntry {
 /** Where a line came from: the task's stdout/stderr, or the platform (task started, exit code, timeout). */
 export type LogStream = "stdout" | "stderr" | "system";
 
-const SEVERITIES = new Set([
+/** Cloud Logging's severities, lowest first. */
+export const SEVERITY_ORDER = [
   "DEFAULT",
   "DEBUG",
   "INFO",
@@ -30,7 +31,8 @@ const SEVERITIES = new Set([
   "CRITICAL",
   "ALERT",
   "EMERGENCY",
-]);
+] as const;
+const SEVERITIES = new Set<string>(SEVERITY_ORDER);
 /** Fields Cloud Logging lifts out of a JSON line instead of keeping them in jsonPayload. */
 const LIFTED = [
   "severity",

@@ -24,6 +24,8 @@ import {
 
 export interface IdempotencyCase {
   job: string;
+  /** Name of the describe block (default: the job). */
+  title?: string;
   args: string[];
   /** `"METHOD /path"` prefix of the job's calls that change state, and their service (default adminApi). */
   route: string;
@@ -31,6 +33,11 @@ export interface IdempotencyCase {
   /** Kill once this many of those calls did their work (default 1), running with `killArgs` (default `args`). */
   killAfter?: number;
   killArgs?: string[];
+  /**
+   * Run as one Cloud Run execution of this many tasks (one after another) instead of one local process.
+   * A killed task is retried as attempt 1 of the SAME execution, as Cloud Run retries a failed task.
+   */
+  tasks?: number;
   /** Name of the second-run test (default: "a second <job> run exits 0 and changes no row"). */
   secondRun?: string;
   /** The values that matter for this job, readable in a failed assertion. */
@@ -53,8 +60,23 @@ export function describeIdempotency(
     template = await warehouseTemplate(now, opts.state);
   });
 
-  describe.each(cases)(opts.title ?? "$job", (c) => {
+  const titled = cases.map((c) => ({ ...c, title: c.title ?? opts.title ?? c.job }));
+  describe.each(titled)("$title", (c) => {
     const service = c.service ?? "adminApi";
+    let executions = 0;
+    const taskEnv = (stack: Stack, execution: string, index: number, attempt: number) => ({
+      ...stack.env,
+      CLOUD_RUN_EXECUTION: execution,
+      CLOUD_RUN_TASK_INDEX: String(index),
+      CLOUD_RUN_TASK_COUNT: String(c.tasks),
+      CLOUD_RUN_TASK_ATTEMPT: String(attempt),
+    });
+    /** One whole run: a local process, or every task of a new execution. */
+    const runAll = async (stack: Stack) => {
+      if (!c.tasks) return void (await runJobOk(c.job, c.args, stack.env));
+      const execution = `${c.job}-exec-${++executions}`;
+      for (let i = 0; i < c.tasks; i++) await runJobOk(c.job, c.args, taskEnv(stack, execution, i, 0));
+    };
     const killAfter = c.killAfter ?? 1;
     let clean: Stack;
     let killed: Stack;
@@ -74,7 +96,7 @@ export function describeIdempotency(
       reference ??= (async () => {
         const db = clean.wh?.db as PGlite;
         const before = await fingerprint(db);
-        await runJobOk(c.job, c.args, clean.env);
+        await runAll(clean);
         await c.done(db);
         const print = await fingerprint(db);
         // Otherwise "unchanged on the second run" would prove nothing.
@@ -87,7 +109,7 @@ export function describeIdempotency(
     it(c.secondRun ?? `a second ${c.job} run exits 0 and changes no row`, async () => {
       const first = await cleanRun();
       const db = clean.wh?.db as PGlite;
-      await runJobOk(c.job, c.args, clean.env);
+      await runAll(clean);
       expect(await c.snapshot(db)).toEqual(first.snapshot);
       expect(await fingerprint(db)).toEqual(first.print);
     });
@@ -100,7 +122,7 @@ export function describeIdempotency(
         const first = await cleanRun();
         const db = clean.wh?.db as PGlite;
         await db.exec("DELETE FROM sandbox_admin.idempotency");
-        await runJobOk(c.job, c.args, clean.env);
+        await runAll(clean);
         expect(await c.snapshot(db)).toEqual(first.snapshot);
         expect(await fingerprint(db)).toEqual(first.print);
       });
@@ -110,17 +132,22 @@ export function describeIdempotency(
       const db = killed.wh?.db as PGlite;
       const { print } = await cleanRun();
       killed.faults.holdAnswers(service, c.route, 60_000);
+      const execution = `${c.job}-exec-killed`;
       await killWhen(
         c.job,
         c.killArgs ?? c.args,
-        killed.env,
+        c.tasks ? taskEnv(killed, execution, 0, 0) : killed.env,
         () => killed.faults.handled(service, c.route) >= killAfter,
       );
       // Killed half-way: some work landed, and the state is not yet the finished one.
       expect(killed.faults.handled(service, c.route)).toBe(killAfter);
       if (killAfter > 1) expect(await fingerprint(db)).not.toEqual(print);
       killed.faults.clear();
-      await runJobOk(c.job, c.args, killed.env);
+      if (c.tasks) {
+        // Task 0 retried (same execution, so the same Idempotency-Keys); the other tasks run once.
+        await runJobOk(c.job, c.args, taskEnv(killed, execution, 0, 1));
+        for (let i = 1; i < c.tasks; i++) await runJobOk(c.job, c.args, taskEnv(killed, execution, i, 0));
+      } else await runJobOk(c.job, c.args, killed.env);
       await c.done(db);
       expect(await c.snapshot(db)).toEqual((await cleanRun()).snapshot);
       expect(await fingerprint(db)).toEqual(print);
