@@ -12,6 +12,8 @@ import { type BenchResult, toCases } from "./lib/result.ts";
 import { interleave } from "./lib/stats.ts";
 
 const BASELINE = "raw undici.request";
+const POOL = "raw undici Pool.request (the client's transport)";
+const CLIENT = "createHttpClient (retry + zod)";
 /** A body shaped like an org page: realistic work for JSON.parse and zod. */
 const BODY = JSON.stringify({
   organizations: Array.from({ length: 20 }, (_, i) => ({ org_slug: `org_${i}`, status: "ACTIVE" })),
@@ -67,7 +69,7 @@ export async function benchHttpClient(opts: {
       }),
     },
     {
-      label: "raw undici Pool.request (the client's transport)",
+      label: POOL,
       run: batch(async () => {
         const res = await pool.request({ path, method: "GET", headers: { "x-ca-root-key": "bench-key" } });
         if (res.statusCode !== 200)
@@ -76,7 +78,7 @@ export async function benchHttpClient(opts: {
       }),
     },
     {
-      label: "createHttpClient (retry + zod)",
+      label: CLIENT,
       run: batch(() => client.request({ method: "GET", path, schema })),
     },
   ];
@@ -87,14 +89,21 @@ export async function benchHttpClient(opts: {
     const perCase = [...samples.values()].reduce((n, s) => n + s.length, 0) * opts.batch;
     if (served - before !== perCase)
       throw new Error(`server saw ${served - before} requests, expected ${perCase}`);
+    const results = toCases(samples, BASELINE, "µs/request");
+    const [poolUs, clientUs] = [POOL, CLIENT].map((l) => results.find((c) => c.label === l)?.stats.median);
+    const layers =
+      poolUs && clientUs
+        ? `${(clientUs - poolUs).toFixed(1)} µs per request (${(clientUs / poolUs).toFixed(2)}× Pool.request, medians)`
+        : "not measured";
     return {
       id: "http-client",
       title: "HTTP client overhead",
       measures: `mean µs per request over a batch of ${opts.batch} sequential GETs (≈1.2 kB JSON) to a local node:http server`,
       ratioMeans: "overhead: median µs of the case ÷ median µs of raw undici.request, same run",
-      cases: toCases(samples, BASELINE, "µs/request"),
+      cases: results,
       notes: [
-        "Both keep connections alive (undici's global agent vs the client's own Pool); the server is in the same process, so its cost is in both numbers alike.",
+        `The client's own layers over its transport: ${layers}.`,
+        "All three keep connections alive (undici's global agent, or a Pool); the server is in the same process, so its cost is in every number alike.",
       ],
       durationMs: performance.now() - started,
     };

@@ -61,7 +61,7 @@ export async function benchReliability(
   const headline = rows
     .map(
       (r) =>
-        `${r.scenario}: ${r["orgs ok"]}/${opts.orgs} orgs ok, ${r["faults served"]} faults, exit ${r["exit code"]}`,
+        `${r.scenario}: ${r["orgs ok"]}/${opts.orgs} orgs ok, exit ${r["exit code"]} (${r["faults served"]} faults served; without retries ${r["orgs failed without retries"]} orgs would have failed)`,
     )
     .join("; ");
   return {

@@ -119,15 +119,14 @@ export async function writeReport(r: Report, dir: string): Promise<string[]> {
   const md = `${dir}/RESULTS.md`;
   const json = `${dir}/results.json`;
   await writeFile(md, renderMarkdown(r));
-  await writeFile(json, `${JSON.stringify(r, roundSamples, 2)}\n`);
+  await writeFile(json, `${JSON.stringify(r, roundNumbers, 2)}\n`);
   await formatLikeTheRepo(json, dir);
   return [md, json];
 }
 
-/** Samples to 3 decimals: sub-microsecond digits are noise and make the file unreadable. */
-function roundSamples(key: string, value: unknown): unknown {
-  if (key === "samples" && Array.isArray(value)) return value.map((v: number) => Math.round(v * 1000) / 1000);
-  return value;
+/** Numbers to 3 decimals: sub-microsecond digits are noise and make the file hard to read. */
+function roundNumbers(_key: string, value: unknown): unknown {
+  return typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value;
 }
 
 /**

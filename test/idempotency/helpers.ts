@@ -20,6 +20,9 @@ import { type TestFaults, testFaults } from "./faults.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
+/** A test here runs a job 2–5 times as a child process (tsx start-up included): seconds each on 2 cores. */
+export const JOB_TEST_TIMEOUT_MS = 120_000;
+
 /** Fresh copies of one seeded warehouse: a copy takes well under a second, a new PGlite seeds for seconds. */
 export interface WarehouseTemplate {
   fresh(): Promise<Warehouse>;
@@ -149,28 +152,39 @@ export async function runJobOk(job: string, args: string[], env: Record<string, 
 }
 
 /**
- * Starts `job`, waits until `landed()` says its first side effects are in the database, then SIGKILLs
- * it (no grace: the hardest stop). Fails if the job ended on its own first (then nothing was proven).
+ * Starts `job`, waits until `landed()` says its first side effects are in the database, then stops it
+ * with `signal`: SIGKILL (default; no grace, the hardest stop) or SIGTERM (Cloud Run's timeout or cancel:
+ * the runner lets in-flight work settle, then exits 143). Fails if the job ended on its own first (then
+ * nothing was proven) or did not end the way `signal` should end it.
  */
 export async function killWhen(
   job: string,
   args: string[],
   env: Record<string, string>,
   landed: () => Promise<boolean> | boolean,
-): Promise<void> {
+  signal: "SIGKILL" | "SIGTERM" = "SIGKILL",
+): Promise<Awaited<JobRun["done"]>> {
   const run = runJob(job, args, env);
   let exited = false;
   void run.done.then(() => {
     exited = true;
   });
-  await waitFor(async () => exited || (await landed()), 20_000, `${job}: first side effects`);
+  try {
+    await waitFor(async () => exited || (await landed()), 20_000, `${job}: first side effects`);
+  } catch (error) {
+    run.child.kill("SIGKILL"); // never leave a child behind a failed test
+    throw error;
+  }
   if (exited) {
     const r = await run.done;
     throw new Error(`${job} ended (${r.code}) before it could be killed mid-run:\n${r.stdout}\n${r.stderr}`);
   }
-  run.child.kill("SIGKILL");
+  run.child.kill(signal);
   const r = await run.done;
-  if (r.signal !== "SIGKILL") throw new Error(`${job} was not killed: exit ${r.code}`);
+  const expected = signal === "SIGKILL" ? r.signal === "SIGKILL" : r.code === 143;
+  if (!expected)
+    throw new Error(`${job} did not stop as ${signal} should stop it: exit ${r.code ?? r.signal}`);
+  return r;
 }
 
 /** Polls `ok` every 25 ms until it holds; fails after `timeoutMs` naming `what`. */
@@ -182,37 +196,4 @@ export async function waitFor(ok: () => Promise<boolean> | boolean, timeoutMs: n
   }
 }
 
-/** Rows of a query, for snapshots (`toEqual` shows the difference row by row). */
-export async function rows<T = Record<string, unknown>>(db: PGlite, sql: string, params: unknown[] = []) {
-  return (await db.query<T>(sql, params)).rows;
-}
-
-/** Schemas of a database the jobs may change (not the emulator's bookkeeping, not Postgres's catalogs). */
-const USER_SCHEMAS = `nspname NOT IN ('sandbox_admin', 'information_schema') AND nspname NOT LIKE 'pg\\_%'`;
-
-/**
- * Every table's columns and a digest of every row, for all user schemas: two equal fingerprints mean
- * the same tables, columns and data. `skipColumns` leaves out values that are wall-clock by nature.
- */
-export async function fingerprint(db: PGlite, skipColumns: string[] = []): Promise<Record<string, string>> {
-  const tables = await rows<{ schema: string; name: string; cols: string[] }>(
-    db,
-    `SELECT n.nspname AS schema, c.relname AS name,
-       array_agg(a.attname || ':' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attname) AS cols
-     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-     WHERE c.relkind = 'r' AND ${USER_SCHEMAS} GROUP BY 1, 2 ORDER BY 1, 2`,
-  );
-  const out: Record<string, string> = {};
-  for (const t of tables) {
-    const keep = t.cols.map((c) => c.split(":")[0] as string).filter((c) => !skipColumns.includes(c));
-    const list = keep.map((c) => `"${c}"`).join(", ");
-    const [r] = await rows<{ n: number; h: string | null }>(
-      db,
-      `SELECT count(*)::int AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h
-       FROM (SELECT ${list || "1"} FROM "${t.schema}"."${t.name}") x`,
-    );
-    out[`${t.schema}.${t.name}`] = `${t.cols.join(",")} rows=${r?.n}:${r?.h}`;
-  }
-  return out;
-}
+export { fingerprint, rows } from "./state.ts";

@@ -7,7 +7,16 @@
 import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { readMigrations } from "../../src/runtime/migrations.ts";
-import { fingerprint, killWhen, rows, runJobOk, type Stack, startStack, waitFor } from "./helpers.ts";
+import {
+  fingerprint,
+  JOB_TEST_TIMEOUT_MS,
+  killWhen,
+  rows,
+  runJobOk,
+  type Stack,
+  startStack,
+  waitFor,
+} from "./helpers.ts";
 
 async function trackingExists(db: PGlite): Promise<boolean> {
   const [r] = await rows<{ ok: boolean }>(
@@ -73,12 +82,17 @@ const appliedCount = async (db: PGlite) => (await applied(db)).length;
 
 let clean: Stack;
 let killed: Stack;
+let stopped: Stack;
 let reference: Promise<Awaited<ReturnType<typeof snapshot>>> | undefined;
 beforeAll(async () => {
-  [clean, killed] = await Promise.all([startStack({ supabase: true }), startStack({ supabase: true })]);
+  [clean, killed, stopped] = await Promise.all([
+    startStack({ supabase: true }),
+    startStack({ supabase: true }),
+    startStack({ supabase: true }),
+  ]);
 });
 afterAll(async () => {
-  await Promise.all([clean?.close(), killed?.close()]);
+  await Promise.all([clean?.close(), killed?.close(), stopped?.close()]);
 });
 
 /** One clean run on a fresh database: the reference end state. */
@@ -95,26 +109,55 @@ const cleanRun = () => {
   return reference;
 };
 
-it("a second migrate run exits 0 and applies nothing twice", async () => {
-  const first = await cleanRun();
-  await runJobOk("migrate", [], clean.env);
-  expect(await snapshot(clean.supabase as PGlite)).toEqual(first);
-});
+it(
+  "a second migrate run exits 0 and applies nothing twice",
+  async () => {
+    const first = await cleanRun();
+    await runJobOk("migrate", [], clean.env);
+    expect(await snapshot(clean.supabase as PGlite)).toEqual(first);
+  },
+  JOB_TEST_TIMEOUT_MS,
+);
 
-it("migrate killed mid-run and retried leaves every migration applied once", async () => {
-  const db = killed.supabase as PGlite;
-  const total = (await readMigrations(MIGRATIONS)).length;
-  const ref = await cleanRun();
-  // Every query waits 400 ms first: the kill lands between the first committed file and the next one.
-  killed.faults.set("supabase", { route: "POST /v1/projects/*", latencyMs: 400 });
-  await killWhen("migrate", [], killed.env, async () => (await appliedCount(db)) >= 1);
-  const atKill = await appliedCount(db);
-  expect(atKill).toBeGreaterThanOrEqual(1);
-  expect(atKill).toBeLessThan(total);
-  // A query sent just before the kill may still run (its caller gone): let it finish before retrying.
-  await waitFor(() => killed.faults.inFlight("supabase") === 0, 5_000, "the killed run's last query");
-  killed.faults.clear();
-  await runJobOk("migrate", [], killed.env);
-  await expectAllApplied(db);
-  expect(await snapshot(db)).toEqual(ref);
-});
+it(
+  "migrate killed mid-run and retried leaves every migration applied once",
+  async () => {
+    const db = killed.supabase as PGlite;
+    const total = (await readMigrations(MIGRATIONS)).length;
+    const ref = await cleanRun();
+    // Every query waits 400 ms first: the kill lands between the first committed file and the next one.
+    killed.faults.set("supabase", { route: "POST /v1/projects/*", latencyMs: 400 });
+    await killWhen("migrate", [], killed.env, async () => (await appliedCount(db)) >= 1);
+    const atKill = await appliedCount(db);
+    expect(atKill).toBeGreaterThanOrEqual(1);
+    expect(atKill).toBeLessThan(total);
+    // A query sent just before the kill may still run (its caller gone): let it finish before retrying.
+    await waitFor(() => killed.faults.inFlight("supabase") === 0, 5_000, "the killed run's last query");
+    killed.faults.clear();
+    await runJobOk("migrate", [], killed.env);
+    await expectAllApplied(db);
+    expect(await snapshot(db)).toEqual(ref);
+  },
+  JOB_TEST_TIMEOUT_MS,
+);
+
+it(
+  "migrate stopped by SIGTERM mid-run exits 143 between files, and a retry applies the rest once",
+  async () => {
+    const db = stopped.supabase as PGlite;
+    const total = (await readMigrations(MIGRATIONS)).length;
+    const ref = await cleanRun();
+    stopped.faults.set("supabase", { route: "POST /v1/projects/*", latencyMs: 400 });
+    // The runner lets the file in flight finish (its own transaction), then the job stops before the next.
+    await killWhen("migrate", [], stopped.env, async () => (await appliedCount(db)) >= 1, "SIGTERM");
+    expect(stopped.faults.inFlight("supabase")).toBe(0);
+    const atStop = await appliedCount(db);
+    expect(atStop).toBeGreaterThanOrEqual(1);
+    expect(atStop).toBeLessThan(total);
+    stopped.faults.clear();
+    await runJobOk("migrate", [], stopped.env);
+    await expectAllApplied(db);
+    expect(await snapshot(db)).toEqual(ref);
+  },
+  JOB_TEST_TIMEOUT_MS,
+);
