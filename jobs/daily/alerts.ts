@@ -62,6 +62,7 @@ export default defineJob({
       alerts_triggered: result.alerts_triggered,
       notifications_sent: result.notifications_sent,
       errors: errorCount,
+      replayed: result.replayed,
     };
     const problems = [...(Array.isArray(result.errors) ? result.errors : []), ...result.org_errors];
     for (const problem of problems) ctx.log.error("Alert processing error", { error: problem });
@@ -75,7 +76,9 @@ export default defineJob({
     const verb = dryRun ? "would trigger" : "triggered";
     return {
       status: "succeeded",
-      message: `Alerts: ${result.orgs_processed} orgs, ${result.alerts_triggered} ${verb}, ${result.notifications_sent} notifications sent${dryRun ? " (dry run)" : ""}`,
+      message: result.replayed
+        ? `Alerts already processed today (key ${idempotencyKey}): the API replayed the first run's answer (${result.notifications_sent} notifications then); none sent now`
+        : `Alerts: ${result.orgs_processed} orgs, ${result.alerts_triggered} ${verb}, ${result.notifications_sent} notifications sent${dryRun ? " (dry run)" : ""}`,
       summary,
     };
   },

@@ -111,17 +111,20 @@ export interface ProcessAlertsInput extends Keyed {
   orgSlug?: string;
 }
 
+/** POST results say whether the API replayed a stored answer for the Idempotency-Key (no new work done). */
+export type Replayable<T> = T & { replayed: boolean };
+
 export interface AdminApi {
   bootstrapStatus(): Promise<BootstrapStatus>;
   /** Never destructive: force_recreate_* are always false. A 409 (already bootstrapped) throws with status 409. */
-  bootstrap(opts: Keyed): Promise<BootstrapResult>;
-  bootstrapSync(opts: Keyed): Promise<SyncResult>;
+  bootstrap(opts: Keyed): Promise<Replayable<BootstrapResult>>;
+  bootstrapSync(opts: Keyed): Promise<Replayable<SyncResult>>;
   listOrganizations(opts: { page: number; pageSize?: number; status?: string }): Promise<OrganizationPage>;
-  syncOrganization(orgSlug: string, opts: Keyed): Promise<OrgSyncResult>;
-  resetDailyQuota(opts: Keyed): Promise<QuotaResult>;
-  resetMonthlyQuota(opts: Keyed): Promise<QuotaResult>;
-  cleanupStale(opts: Keyed): Promise<QuotaResult>;
-  processAlerts(opts: ProcessAlertsInput): Promise<AlertsResult>;
+  syncOrganization(orgSlug: string, opts: Keyed): Promise<Replayable<OrgSyncResult>>;
+  resetDailyQuota(opts: Keyed): Promise<Replayable<QuotaResult>>;
+  resetMonthlyQuota(opts: Keyed): Promise<Replayable<QuotaResult>>;
+  cleanupStale(opts: Keyed): Promise<Replayable<QuotaResult>>;
+  processAlerts(opts: ProcessAlertsInput): Promise<Replayable<AlertsResult>>;
 }
 
 /**
@@ -135,18 +138,18 @@ export function createAdminApi(http: HttpClient, options: { timeoutMs?: number }
     key: string,
     callTimeoutMs: number,
     body?: unknown,
-  ) =>
-    (
-      await http.request({
-        method: "POST",
-        path: `${BASE}${path}`,
-        body,
-        schema,
-        idempotent: true,
-        idempotencyKey: key,
-        timeoutMs: options.timeoutMs ?? callTimeoutMs,
-      })
-    ).data;
+  ): Promise<Replayable<T>> => {
+    const response = await http.request({
+      method: "POST",
+      path: `${BASE}${path}`,
+      body,
+      schema,
+      idempotent: true,
+      idempotencyKey: key,
+      timeoutMs: options.timeoutMs ?? callTimeoutMs,
+    });
+    return { ...response.data, replayed: response.replayed };
+  };
   const syncBody = { sync_missing_tables: true, sync_missing_columns: true };
 
   return {

@@ -52,6 +52,8 @@ export interface HttpResponse<T> {
   data: T;
   requestId?: string;
   attempts: number;
+  /** True when the server replayed a stored answer for this Idempotency-Key (`Idempotent-Replayed: true`). */
+  replayed: boolean;
 }
 
 export interface HttpClient {
@@ -152,7 +154,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         throw error;
       }
       const data = parseJsonBody(req.schema, text, info, redact);
-      return { status, data, ...(info.requestId ? { requestId: info.requestId } : {}) };
+      return {
+        status,
+        data,
+        replayed: info.replayed,
+        ...(info.requestId ? { requestId: info.requestId } : {}),
+      };
     }
   }
 

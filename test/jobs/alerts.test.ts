@@ -36,6 +36,27 @@ describe("alerts", () => {
     expect(api.state.notificationsSent).toBe(4);
   });
 
+  it("says a replayed answer is the first run's, not new notifications", async () => {
+    api.script(ROUTE, {
+      status: 200,
+      headers: { "idempotent-replayed": "true" },
+      body: {
+        success: true,
+        orgs_processed: 4,
+        alerts_triggered: 4,
+        notifications_sent: 4,
+        errors: [],
+        org_errors: [],
+        message: "done",
+      },
+    });
+    const { outcome } = await run();
+    expect(outcome?.status).toBe("succeeded");
+    expect(outcome?.summary?.replayed).toBe(true);
+    expect(outcome?.message).toContain("already processed today");
+    expect(outcome?.message).toContain("none sent now");
+  });
+
   it("uses a new Idempotency-Key the next day", async () => {
     await run();
     await run([], new Date("2026-11-23T08:00:00Z"));
