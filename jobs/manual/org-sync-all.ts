@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AdminApi } from "../../src/runtime/admin-api.ts";
+import { MAX_CONNECTIONS } from "../../src/runtime/http-policy.ts";
 import { defineJob } from "../../src/runtime/job.ts";
 import { forEachBounded } from "../lib/pool.ts";
 import { runKey } from "../lib/run-key.ts";
@@ -11,7 +12,7 @@ const concurrency = z.coerce
   .number()
   .int()
   .min(1, "at least 1")
-  .max(64, "at most 64")
+  .max(MAX_CONNECTIONS, `at most ${MAX_CONNECTIONS} (the client's connections per origin)`)
   .default(DEFAULT_CONCURRENCY);
 
 /** Every ACTIVE org slug, page by page (API-first: the API, not a database dump, says who is active). */

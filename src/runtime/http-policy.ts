@@ -69,3 +69,6 @@ export function backoffDelay(attempt: number, minMs: number, maxMs: number, rand
   const step = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(step / 2 + random() * (step / 2));
 }
+
+/** Connections per origin of one http client; jobs' concurrency flags are capped at this. */
+export const MAX_CONNECTIONS = 64;

@@ -9,7 +9,7 @@ import { Pool } from "undici";
 import type { z } from "zod";
 import { sleep as systemSleep } from "./clock.ts";
 import { PermanentError, RetryableError } from "./errors.ts";
-import { backoffDelay, isRetryableStatus, parseRetryAfter } from "./http-policy.ts";
+import { backoffDelay, isRetryableStatus, MAX_CONNECTIONS, parseRetryAfter } from "./http-policy.ts";
 import { header, mayHaveReachedServer, parseBase, queryString, transportError } from "./http-request.ts";
 import { describeResponse, excerpt, parseJsonBody } from "./http-response.ts";
 import { createRedactor, type Logger, silentLogger } from "./logger.ts";
@@ -84,7 +84,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const redact = createRedactor(headerValues) as (s: string) => string;
   // Keep-alive with undici's default idle timeout (4 s, shorter than most servers' 5 s): a socket the
   // server already closed would fail a non-idempotent POST that we may not retry.
-  const pool = new Pool(base.origin, { connections: 16 });
+  // An upper bound, not a pre-opened set: it must be at least the highest concurrency a job allows
+  // (org-sync-all --concurrency ≤ 64), or extra work just queues inside the pool (measured in bench/).
+  const pool = new Pool(base.origin, { connections: MAX_CONNECTIONS });
 
   async function once<T>(req: RequestOptions<T>): Promise<Omit<HttpResponse<T>, "attempts">> {
     const timeoutMs = req.timeoutMs ?? o.timeoutMs;
