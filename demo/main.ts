@@ -21,7 +21,8 @@ import { resolveTarget } from "../src/ops/target.ts";
 const exitAfterDemo = process.argv.includes("--exit");
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
-const bold = process.stdout.isTTY && !process.env.NO_COLOR ? (t: string) => `\x1b[1m${t}\x1b[0m` : (t: string) => t;
+const bold =
+  process.stdout.isTTY && !process.env.NO_COLOR ? (t: string) => `\x1b[1m${t}\x1b[0m` : (t: string) => t;
 const say = (text: string) => process.stdout.write(`\n${bold(`[${elapsed()}] ${text}`)}\n`);
 
 say("Starting the sandbox on 127.0.0.1 (no account, no network)…");

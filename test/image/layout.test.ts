@@ -19,7 +19,9 @@ describe("the image layout", () => {
       buildImageLayout(),
       startSandbox({ quiet: true, scheduler: { autoTick: false }, orgs: { active: 3, inactive: 1 } }),
     ]);
-    console.log(`image layout: ${(layout.bytes / 1024 / 1024).toFixed(1)} MiB in ${layout.files.length} files`);
+    console.log(
+      `image layout: ${(layout.bytes / 1024 / 1024).toFixed(1)} MiB in ${layout.files.length} files`,
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -28,8 +30,16 @@ describe("the image layout", () => {
   });
 
   it("holds only package.json, production node_modules, compiled code and migrations", () => {
-    expect(layout.entries).toEqual(["dist", "migrations", "node_modules", "package-lock.json", "package.json"]);
-    const sources = layout.files.filter((f) => f.startsWith("dist/") && f.endsWith(".ts") && !f.endsWith(".d.ts"));
+    expect(layout.entries).toEqual([
+      "dist",
+      "migrations",
+      "node_modules",
+      "package-lock.json",
+      "package.json",
+    ]);
+    const sources = layout.files.filter(
+      (f) => f.startsWith("dist/") && f.endsWith(".ts") && !f.endsWith(".d.ts"),
+    );
     expect(sources).toEqual([]);
     for (const dev of ["typescript", "vitest", "tsx", "@electric-sql/pglite", "node", "esbuild"]) {
       expect(layout.files.some((f) => f.startsWith(`node_modules/${dev}/`))).toBe(false);
@@ -54,7 +64,10 @@ describe("the image layout", () => {
         cwd: "/", // nothing may depend on the working directory: Cloud Run starts in the image's WORKDIR
         env,
       });
-      const lines = stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+      const lines = stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(lines.at(-1)).toMatchObject({ job, status: "succeeded" });
     }
   });

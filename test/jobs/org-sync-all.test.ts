@@ -140,8 +140,8 @@ describe("org-sync-all", () => {
     expect(api.calls(SYNC)).toHaveLength(2);
     // The two requests in flight when SIGTERM came were allowed to finish; nothing else was started.
     expect(outcome?.summary).toMatchObject({ failed: [], interrupted: [] });
-    const { synced, unchanged } = outcome?.summary as { synced: number; unchanged: number };
-    expect(synced + unchanged).toBe(2);
+    const { synced, unchanged } = (outcome?.summary ?? {}) as { synced?: number; unchanged?: number };
+    expect((synced ?? 0) + (unchanged ?? 0)).toBe(2);
     expect(outcome?.summary?.not_started).toHaveLength(10);
     expect(logs.some((l) => l.severity === "WARNING" && String(l.message).includes("termination"))).toBe(
       true,

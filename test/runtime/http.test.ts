@@ -226,7 +226,12 @@ describe("retry policy", () => {
       setTimeout(() => json(res, 200, { ok: true }), 100);
     });
     const http = client({ signal: controller.signal });
-    const response = await http.request({ method: "POST", path: "/sync", schema: okSchema, idempotent: true });
+    const response = await http.request({
+      method: "POST",
+      path: "/sync",
+      schema: okSchema,
+      idempotent: true,
+    });
     expect(response.data).toEqual({ ok: true });
     server.handle((_req, res) => json(res, 503, {}));
     const error = await failure(http.request({ method: "GET", path: "/x", schema: okSchema }));
