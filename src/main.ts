@@ -4,6 +4,8 @@
  * else is in src/runtime/runner.ts, which tests drive directly. Exit codes are documented there.
  */
 import { catalog } from "../jobs/index.ts";
+import { secretValues } from "./runtime/config.ts";
+import { createRedactor } from "./runtime/logger.ts";
 import { runEntrypoint, type StopSignal } from "./runtime/runner.ts";
 
 /**
@@ -32,7 +34,8 @@ const code = await runEntrypoint(process.argv.slice(2), {
   },
 }).catch((error: unknown) => {
   // A bug in the runner itself (it handles every job error): still one JSON line, still exit 1.
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const redact = createRedactor(secretValues(process.env));
+  const message = redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   process.stdout.write(`${JSON.stringify({ severity: "ERROR", message: `Runner crashed: ${message}` })}\n`);
   return 1;
 });

@@ -44,11 +44,16 @@ export default defineJob({
   async run(ctx) {
     const dryRun = ctx.flags["dry-run"];
     const org = ctx.flags.org;
-    const scope = [org, dryRun ? "dry-run" : undefined].filter(Boolean).join(":");
+    const types = ctx.flags.types ?? [...ALERT_TYPES];
+    // A run limited to some types gets a key of its own: otherwise a manual `--types budget_percent` run
+    // would make the day's full run a replay, and the other types would never be evaluated that day.
+    const partial =
+      types.length < ALERT_TYPES.length ? `types=${[...new Set(types)].sort().join(",")}` : undefined;
+    const scope = [org, partial, dryRun ? "dry-run" : undefined].filter(Boolean).join(":");
     const idempotencyKey = ctx.idempotencyKey(scope || undefined);
     const result = await ctx.api.processAlerts({
       idempotencyKey,
-      alertTypes: ctx.flags.types ?? [...ALERT_TYPES],
+      alertTypes: types,
       sendNotifications: !dryRun,
       dryRun,
       ...(org ? { orgSlug: org } : {}),

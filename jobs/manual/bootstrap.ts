@@ -3,11 +3,26 @@ import { ConfigError, PermanentError } from "../../src/runtime/errors.ts";
 import { defineJob } from "../../src/runtime/job.ts";
 import { runKey } from "../lib/run-key.ts";
 
+/**
+ * Whether one table's diff entry says anything: a non-empty list, or an object with a non-empty list
+ * (`{missing_columns: []}` per table is "no difference", as an API may list every table).
+ */
+const hasDiff = (d: unknown): boolean =>
+  Array.isArray(d)
+    ? d.length > 0
+    : d != null && typeof d === "object"
+      ? Object.values(d).some(hasDiff)
+      : Boolean(d);
+
+/** Tables whose schema differs. */
+const diffTables = (s: BootstrapStatus) =>
+  Object.entries(s.schema_diffs)
+    .filter(([, d]) => hasDiff(d))
+    .map(([table]) => table);
+
 /** Up to date: dataset there, no table missing, no table with schema differences. */
 const upToDate = (s: BootstrapStatus) =>
-  s.dataset_exists &&
-  s.tables_missing.length === 0 &&
-  Object.values(s.schema_diffs).every((d) => d == null || (Array.isArray(d) && d.length === 0));
+  s.dataset_exists && s.tables_missing.length === 0 && diffTables(s).length === 0;
 
 const syncProblems = (r: SyncResult) => [
   ...(r.status !== "SUCCESS" ? [`sync status ${r.status}: ${r.message}`] : []),
@@ -57,7 +72,7 @@ export default defineJob({
     ctx.log.info("Bootstrap status", {
       dataset_exists: before.dataset_exists,
       tables_missing: before.tables_missing,
-      schema_diffs: Object.keys(before.schema_diffs),
+      schema_diffs: diffTables(before),
     });
     let mode = chooseMode(before, forceFresh, forceSync);
     if (mode === "nothing")
@@ -112,7 +127,7 @@ export default defineJob({
     if (!upToDate(after))
       return {
         status: "failed",
-        message: `After ${mode}, the status still shows work: missing ${after.tables_missing.join(", ") || "none"}, diffs in ${Object.keys(after.schema_diffs).join(", ") || "none"}`,
+        message: `After ${mode}, the status still shows work: missing ${after.tables_missing.join(", ") || "none"}, diffs in ${diffTables(after).join(", ") || "none"}`,
         summary,
       };
     const columns = Object.values(columnsAdded).reduce((n, c) => n + c.length, 0);

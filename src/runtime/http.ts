@@ -144,8 +144,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         continue;
       }
       if (status < 200 || status >= 300) {
+        // A stored failure replayed for our Idempotency-Key repeats until the key changes: say so, or a fixed
+        // cause looks unfixed for the rest of the key's day.
+        const replay = info.replayed
+          ? ` (a replayed answer: the API stored this failure for Idempotency-Key ${req.idempotencyKey ?? "?"}; a re-run with the same key gets it again)`
+          : "";
         const message = redact(
-          `Request failed with status ${status}: ${info.what}${info.rid}: ${excerpt(text)}`,
+          `Request failed with status ${status}: ${info.what}${info.rid}: ${excerpt(text)}${replay}`,
         );
         if (!isRetryableStatus(status)) throw new PermanentError(message, { status });
         const retryAfterMs =

@@ -57,6 +57,16 @@ describe("alerts", () => {
     expect(outcome?.message).toContain("none sent now");
   });
 
+  it("a run limited to some alert types does not use up the day's key for the full run", async () => {
+    await run(["--types", "cost_threshold,budget_percent"]);
+    await run([], new Date("2026-11-22T08:00:05Z"));
+    expect(api.calls(ROUTE).map((r) => r.headers["idempotency-key"])).toEqual([
+      "alerts:2026-11-22:types=budget_percent,cost_threshold",
+      "alerts:2026-11-22",
+    ]);
+    expect(api.calls(ROUTE)[1]?.body).toMatchObject({ alert_types: [...ALERT_TYPES] });
+  });
+
   it("uses a new Idempotency-Key the next day", async () => {
     await run();
     await run([], new Date("2026-11-23T08:00:00Z"));
@@ -85,7 +95,9 @@ describe("alerts", () => {
       dry_run: false,
       org_slug: "org-002",
     });
-    expect(api.calls(ROUTE)[0]?.headers["idempotency-key"]).toBe("alerts:2026-11-22:org-002");
+    expect(api.calls(ROUTE)[0]?.headers["idempotency-key"]).toBe(
+      "alerts:2026-11-22:org-002:types=budget_percent,cost_threshold",
+    );
   });
 
   it("refuses an unknown alert type as a flag problem", () => {

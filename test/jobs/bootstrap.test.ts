@@ -95,6 +95,31 @@ describe("bootstrap (smart mode)", () => {
     expect(logs.filter((l) => l.message === "Bootstrap sync error")).toHaveLength(3);
   });
 
+  it.each([
+    [
+      "an empty entry per table",
+      "nothing",
+      { org_profiles: { missing_columns: [] }, runs: { missing_columns: [] } },
+    ],
+    ["null entries", "nothing", { org_profiles: null }],
+    ["a table with a missing column", "sync", { org_profiles: { missing_columns: ["plan"] } }],
+    ["a list of differences", "sync", { org_profiles: ["plan"] }],
+  ])("reads %s in schema_diffs as %s", async (_what, mode, schemaDiffs) => {
+    api.always(STATUS, {
+      body: {
+        status: "OK",
+        dataset_exists: true,
+        tables_expected: EXPECTED_TABLES.length,
+        tables_existing: EXPECTED_TABLES,
+        tables_missing: [],
+        schema_diffs: schemaDiffs,
+      },
+    });
+    const { outcome } = await run();
+    if (mode === "nothing") expect(outcome?.summary).toEqual({ mode: "nothing" });
+    expect(api.calls(SYNC)).toHaveLength(mode === "sync" ? 1 : 0);
+  });
+
   it("fails when the status still shows missing tables after the work", async () => {
     api.always(STATUS, {
       body: {
