@@ -30,9 +30,13 @@ type Modules = {
   bigquery?: typeof import("./bigquery.ts");
 };
 
-/** `idempotencyKey` format: `${job}:${YYYY-MM-DD}` (UTC) and an optional scope. */
-export function idempotencyKey(job: string, now: Date, scope?: string): string {
-  return `${job}:${now.toISOString().slice(0, 10)}${scope ? `:${scope}` : ""}`;
+/**
+ * `idempotencyKey` format: `${job}:${YYYY-MM-DD}` (UTC), the job's optional scope, then IDEMPOTENCY_SCOPE.
+ * @example idempotencyKey("alerts", now, "acme", "rerun-1") // "alerts:2026-11-22:acme:rerun-1"
+ */
+export function idempotencyKey(job: string, now: Date, scope?: string, runScope?: string | null): string {
+  const parts = [job, now.toISOString().slice(0, 10), scope, runScope].filter(Boolean);
+  return parts.join(":");
 }
 
 /**
@@ -82,7 +86,7 @@ export async function buildContext(input: {
     clock,
     shard: createShard(config.cloudRun.taskIndex, config.cloudRun.taskCount, config.cloudRun.taskAttempt),
     signal,
-    idempotencyKey: (scope) => idempotencyKey(job.name, clock.now(), scope),
+    idempotencyKey: (scope) => idempotencyKey(job.name, clock.now(), scope, config.idempotencyScope),
     get api(): AdminApi {
       if (!modules.adminApi || !config.api) throw undeclared("admin-api", "api");
       api ??= modules.adminApi.createAdminApi(

@@ -108,6 +108,13 @@ export const KEY_SPECS: readonly KeySpec[] = [
   key("RELEASE_VERSION", "never", text, "dev", "Release version, a label on every log line."),
   key("GIT_COMMIT", "never", text, "dev", "Commit the image was built from."),
   key(
+    "IDEMPOTENCY_SCOPE",
+    "never",
+    pattern(/^[A-Za-z0-9._-]{1,64}$/, "rerun-1"),
+    null,
+    "Appended to every Idempotency-Key. Set it (e.g. rerun-1) to re-run a job the same day after the API stored a failure for the day's key, instead of getting that answer replayed.",
+  ),
+  key(
     "API_SERVICE_URL",
     "admin-api",
     url,

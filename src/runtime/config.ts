@@ -22,6 +22,8 @@ export interface RuntimeConfig {
   region: string;
   logLevel: LogLevel;
   release: { version: string; commit: string };
+  /** IDEMPOTENCY_SCOPE: appended to every Idempotency-Key (a deliberate same-day re-run); null = none. */
+  idempotencyScope: string | null;
   cloudRun: {
     job: string | null;
     execution: string | null;
@@ -161,6 +163,7 @@ function toRuntimeConfig(job: AnyJob, v: Parsed): RuntimeConfig {
     region: str(v.CLOUD_RUN_REGION) ?? row.region,
     logLevel: v.LOG_LEVEL as LogLevel,
     release: readRelease(v),
+    idempotencyScope: str(v.IDEMPOTENCY_SCOPE) ?? null,
     cloudRun: {
       job: str(v.CLOUD_RUN_JOB) ?? null,
       execution: str(v.CLOUD_RUN_EXECUTION) ?? null,

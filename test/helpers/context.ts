@@ -97,7 +97,7 @@ export async function harness(job: AnyJob, opts: HarnessOptions): Promise<Harnes
     clock: { now: () => now, sleep: async () => {} },
     shard: createShard(config.cloudRun.taskIndex, config.cloudRun.taskCount, config.cloudRun.taskAttempt),
     signal,
-    idempotencyKey: (scope) => idempotencyKey(job.name, now, scope),
+    idempotencyKey: (scope) => idempotencyKey(job.name, now, scope, config.idempotencyScope),
     get api() {
       return api ?? unavailable("admin API");
     },

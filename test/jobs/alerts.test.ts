@@ -67,6 +67,22 @@ describe("alerts", () => {
     expect(api.calls(ROUTE)[1]?.body).toMatchObject({ alert_types: [...ALERT_TYPES] });
   });
 
+  it("IDEMPOTENCY_SCOPE gives a deliberate same-day re-run a fresh key", async () => {
+    await runJob(alerts, {
+      env: { API_SERVICE_URL: api.url, CA_ROOT_API_KEY: FAKE_ROOT_KEY, IDEMPOTENCY_SCOPE: "rerun-1" },
+      now: new Date("2026-11-22T08:00:00Z"),
+    });
+    expect(api.calls(ROUTE)[0]?.headers["idempotency-key"]).toBe("alerts:2026-11-22:rerun-1");
+  });
+
+  it("refuses an IDEMPOTENCY_SCOPE that would make a malformed key, before any call", async () => {
+    const error = await runJob(alerts, {
+      env: { API_SERVICE_URL: api.url, CA_ROOT_API_KEY: FAKE_ROOT_KEY, IDEMPOTENCY_SCOPE: "re run" },
+    }).catch((e: unknown) => e);
+    expect(String(error)).toContain("IDEMPOTENCY_SCOPE");
+    expect(api.calls(ROUTE)).toHaveLength(0);
+  });
+
   it("uses a new Idempotency-Key the next day", async () => {
     await run();
     await run([], new Date("2026-11-23T08:00:00Z"));

@@ -131,6 +131,7 @@ describe("loadConfig", () => {
       region: "us-central1",
       logLevel: "info",
       release: { version: "dev", commit: "dev" },
+      idempotencyScope: null,
       cloudRun: { job: null, execution: null, taskIndex: 0, taskCount: 1, taskAttempt: 0, apiUrl: null },
       api: null,
       supabase: { url: "https://api.supabase.com", token: "tok-123456", projectRef: "kwroaccbrxppfiysqlzs" },
