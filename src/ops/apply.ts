@@ -3,7 +3,8 @@
  * every long-running operation is awaited; each result is reported on its own line.
  *
  * Never delete-then-create (execution history would be lost and there would be a window with no job): Cloud Run
- * jobs get `updateJob` with the full desired job, Scheduler jobs `updateJob` with an update mask of exactly
+ * jobs get `updateJob` with the deployed job overlaid with the managed fields (keep.ts: fields set outside
+ * this tool survive), Scheduler jobs `updateJob` with an update mask of exactly
  * the changed fields, and pause/resume for the paused flag. Deletes happen only for orphans under --prune.
  *
  * @example
@@ -12,6 +13,7 @@
 import type { Clients } from "./clients.ts";
 import { parentOf } from "./clients.ts";
 import type { RunJob, Trigger } from "./desired.ts";
+import { overlayManaged } from "./keep.ts";
 import { TRIGGER_MASK_PATHS } from "./normalize.ts";
 import type { Plan, PlanItem } from "./plan.ts";
 import type { Target } from "./target.ts";
@@ -51,7 +53,7 @@ async function applyRunJob(item: PlanItem, clients: Clients, target: Target): Pr
     await operation.promise();
     return "created";
   }
-  const [operation] = await client.updateJob({ job });
+  const [operation] = await client.updateJob({ job: overlayManaged(item.actual as RunJob, job) });
   await operation.promise();
   return `updated (${item.changes.map((change) => change.field).join(", ")})`;
 }

@@ -10,6 +10,7 @@
  */
 import { CronExpressionParser } from "cron-parser";
 import { ConfigError } from "../runtime/errors.ts";
+import { parseFlags } from "../runtime/flags.ts";
 import type { AnyJob, Category } from "../runtime/job.ts";
 import type { Io } from "./io.ts";
 
@@ -50,45 +51,11 @@ export function previousSlot(job: AnyJob, at: Date): Date | null {
 }
 
 /**
- * Checks `--flag`, `--flag value` and `--flag=value` against the job's declared flags (and their zod schemas)
- * so that a typo fails here, before an execution is started and billed.
+ * Checks a job's flags with the runtime's own parser (runtime/flags.ts `parseFlags`), so that what run-job
+ * accepts is exactly what the container accepts: a typo (or `--dry-run=true`, which the container refuses)
+ * fails here, before an execution is started, billed and retried.
  */
 export function validateFlags(job: AnyJob, args: readonly string[]): void {
-  const specs = job.flags as Record<
-    string,
-    {
-      type: "boolean" | "string";
-      schema?: { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } };
-    }
-  >;
-  const valid = Object.keys(specs).map((flag) => `--${flag}`);
-  const problems: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? "";
-    const match = /^--([^=]+)(?:=(.*))?$/.exec(arg);
-    const spec = match?.[1] ? specs[match[1]] : undefined;
-    if (!match || !spec) {
-      problems.push(`${arg}: not a flag of "${job.name}" (valid: ${valid.join(", ") || "none"})`);
-      continue;
-    }
-    if (spec.type === "boolean") {
-      if (match[2] !== undefined && !["true", "false"].includes(match[2])) {
-        problems.push(`${arg}: --${match[1]} is a switch; pass it without a value`);
-      }
-      continue;
-    }
-    let value = match[2];
-    if (value === undefined) value = args[++i];
-    if (value === undefined) {
-      problems.push(`--${match[1]}: needs a value`);
-      continue;
-    }
-    const parsed = spec.schema?.safeParse(value);
-    if (parsed && !parsed.success) {
-      problems.push(
-        `--${match[1]}=${value}: ${parsed.error?.issues.map((issue) => issue.message).join("; ")}`,
-      );
-    }
-  }
+  const { problems } = parseFlags(job, args);
   if (problems.length) throw new ConfigError(`invalid flags for job "${job.name}"`, problems);
 }

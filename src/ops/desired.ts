@@ -37,8 +37,11 @@ export interface DesiredOptions {
   image?: string | undefined;
   /** Value of the source-commit label. */
   commit: string;
-  /** API_SERVICE_URL given to the operator's shell (test/stage have none in the table). */
-  apiServiceUrl?: string | undefined;
+  /**
+   * The admin API URL from `--api-url` (api-url.ts resolveApiUrl). Never the operator's shell API_SERVICE_URL: that
+   * would silently deploy a laptop's value into every job. Undefined = the table's, else the deployed one.
+   */
+  apiUrl?: string | undefined;
 }
 
 export interface DesiredState {
@@ -46,6 +49,9 @@ export interface DesiredState {
   triggers: Map<string, Trigger>;
   /** Secret ids the jobs reference (preflight checks they exist). */
   secrets: Set<string>;
+  /** Run jobs that call the admin API and got no URL (no --api-url, none in the table): the plan keeps the
+   * deployed value, and refuses to create them. */
+  apiUrlMissing: Set<string>;
 }
 
 export const runJobName = (job: AnyJob, target: Target): string =>
@@ -66,7 +72,8 @@ function plainEnv(job: AnyJob, target: Target, options: DesiredOptions): Record<
     ENVIRONMENT: target.env.label,
     GCP_PROJECT_ID: target.env.project,
   };
-  const apiUrl = options.apiServiceUrl ?? target.env.apiUrl;
+  // Outside the sandbox: --api-url or the table; with neither the plan keeps what is deployed.
+  const apiUrl = target.env.name === "sandbox" ? undefined : (options.apiUrl ?? target.env.apiUrl);
   if (apiUrl) vars.API_SERVICE_URL = apiUrl;
   if (job.uses.includes("supabase")) vars.SUPABASE_PROJECT_REF = target.env.supabaseProjectRef;
   if (target.env.name === "sandbox" && target.endpoints) {
@@ -154,10 +161,19 @@ export function desiredState(
   target: Target,
   options: DesiredOptions,
 ): DesiredState {
-  const state: DesiredState = { runJobs: new Map(), triggers: new Map(), secrets: new Set() };
+  const state: DesiredState = {
+    runJobs: new Map(),
+    triggers: new Map(),
+    secrets: new Set(),
+    apiUrlMissing: new Set(),
+  };
   for (const job of catalog) {
     const runJob = desiredRunJob(job, target, options);
     state.runJobs.set(runJob.name ?? "", runJob);
+    const env = runJob.template?.template?.containers?.[0]?.env ?? [];
+    const needsUrl = target.env.name !== "sandbox" && job.uses.includes("admin-api");
+    if (needsUrl && !env.some((variable) => variable.name === "API_SERVICE_URL"))
+      state.apiUrlMissing.add(runJob.name ?? "");
     for (const secret of Object.values(secretEnv(job, target))) state.secrets.add(secret);
     const trigger = desiredTrigger(job, target);
     if (trigger) state.triggers.set(trigger.name ?? "", trigger);

@@ -1,7 +1,7 @@
 /**
  * Run a Cloud Run job and wait for its execution: live progress (one rewritten line on a TTY, a line per
- * change otherwise), Ctrl-C asks whether to cancel, and at the end the result, duration, log link and the
- * execution's own log lines. Shared by `run-job` and `release`.
+ * change otherwise), Ctrl-C asks whether to cancel. The result block (status, logs) is in report.ts. Shared by
+ * `run-job` and `release`.
  *
  * @example
  * const name = await startExecution(clients, jobName, ["bootstrap", "--force-sync"]);
@@ -11,15 +11,18 @@
 import type { protos } from "@google-cloud/run";
 import type { Clients } from "./clients.ts";
 import { type Io, println, readLine, sleep } from "./io.ts";
-import { executionLogs } from "./logs.ts";
 import type { Target } from "./target.ts";
 
 export type Execution = protos.google.cloud.run.v2.IExecution;
 export type ExecutionStatus = "succeeded" | "failed" | "cancelled" | "running" | "detached";
+/** What an operator is told: "skipped" is a succeeded execution whose job said it skipped (report.ts). */
+export type ResultStatus = ExecutionStatus | "skipped";
 
 export interface ExecutionResult {
   name: string;
-  status: ExecutionStatus;
+  status: ResultStatus;
+  /** The job's own summary message (set for "skipped"). */
+  message?: string;
   durationMs: number;
   logUri: string;
   execution: Execution;
@@ -126,27 +129,5 @@ export async function waitForExecution(name: string, context: WaitContext): Prom
       continue; // "cancel": keep polling until the execution reports its cancelled end
     }
     await sleep(io.pollMs ?? 1000, interruptHandled ? undefined : io.interrupt);
-  }
-}
-
-/** The result block: status, duration, log link and that execution's own log lines. */
-export async function reportExecution(result: ExecutionResult, context: WaitContext): Promise<void> {
-  const { io } = context;
-  println(
-    io.stdout,
-    `${shortName(result.name)}: ${result.status.toUpperCase()} in ${formatDuration(result.durationMs)}`,
-  );
-  if (result.logUri) println(io.stdout, `logs: ${result.logUri}`);
-  try {
-    // Cloud Logging ingests with a few seconds' delay: an execution that just ended may show none yet.
-    let lines = await executionLogs(context.target, context.clients, shortName(result.name));
-    for (let retry = 0; lines.length === 0 && retry < 3; retry++) {
-      await sleep(2 * (io.pollMs ?? 1000));
-      lines = await executionLogs(context.target, context.clients, shortName(result.name));
-    }
-    println(io.stdout, `--- logs of ${shortName(result.name)} (${lines.length} lines) ---`);
-    for (const line of lines) println(io.stdout, line);
-  } catch (error) {
-    println(io.stderr, `could not read the logs of ${shortName(result.name)}: ${(error as Error).message}`);
   }
 }

@@ -60,16 +60,53 @@ export const printJson = (io: Io, value: unknown): void => {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 };
 
-/** Reads the first line from stdin; `null` when stdin is absent or closes first. */
+/** One reader per stdin for the life of the command: the unread rest of a chunk waits for the next call. */
+interface LineReader {
+  iterator: AsyncIterator<string | Buffer>;
+  buffer: string;
+  ended: boolean;
+}
+const readers = new WeakMap<object, LineReader>();
+
+/**
+ * Reads the next line from stdin; `null` when stdin is absent or has ended. Every call shares one iterator:
+ * leaving a `for await` early would destroy the stream, and the next prompt (the cancel question after a prod
+ * confirmation) would then fail instead of reading its answer.
+ *
+ * @example
+ * if ((await readLine(io))?.trim() === "yes") …
+ */
 export async function readLine(io: Io): Promise<string | null> {
   if (!io.stdin) return null;
-  let buffer = "";
-  for await (const chunk of io.stdin) {
-    buffer += chunk.toString();
-    const newline = buffer.indexOf("\n");
-    if (newline >= 0) return buffer.slice(0, newline).replace(/\r$/, "");
+  let reader = readers.get(io.stdin);
+  if (!reader) {
+    reader = { iterator: io.stdin[Symbol.asyncIterator](), buffer: "", ended: false };
+    readers.set(io.stdin, reader);
   }
-  return buffer.length > 0 ? buffer : null;
+  for (;;) {
+    const newline = reader.buffer.indexOf("\n");
+    if (newline >= 0) {
+      const line = reader.buffer.slice(0, newline);
+      reader.buffer = reader.buffer.slice(newline + 1);
+      return line.replace(/\r$/, "");
+    }
+    if (reader.ended) {
+      const rest = reader.buffer;
+      reader.buffer = "";
+      return rest.length > 0 ? rest : null;
+    }
+    const next = await reader.iterator.next();
+    if (next.done) reader.ended = true;
+    else reader.buffer += next.value.toString();
+  }
+}
+
+/** Ends the command's stdin reader, if any: an open terminal stdin would keep the process alive. */
+export async function closeInput(io: Io): Promise<void> {
+  const reader = io.stdin ? readers.get(io.stdin) : undefined;
+  if (!io.stdin || !reader) return;
+  readers.delete(io.stdin);
+  if (!reader.ended) await reader.iterator.return?.();
 }
 
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>

@@ -12,6 +12,7 @@
 import type { Clients } from "./clients.ts";
 import { parentOf } from "./clients.ts";
 import { type DesiredState, MANAGED_BY, type RunJob, type Trigger, triggerMarker } from "./desired.ts";
+import { keepApiUrl, keepImage, withImage } from "./keep.ts";
 import { type Flat, flattenRunJob, flattenTrigger } from "./normalize.ts";
 import type { Target } from "./target.ts";
 
@@ -62,18 +63,16 @@ export function diffFlat(actual: Flat, desired: Flat): Change[] {
 }
 
 const shortName = (name: string): string => name.split("/").pop() ?? name;
-
-function withImage(job: RunJob, image: string, commit: string | undefined): RunJob {
-  const copy = structuredClone(job);
-  const container = copy.template?.template?.containers?.[0];
-  if (container) container.image = image;
-  if (commit !== undefined && copy.labels) copy.labels["source-commit"] = commit;
-  return copy;
-}
+/** The fields a create lists: what the container gets. */
+const DEPLOYED = /^(image$|env\.|secret\.)/;
 
 /**
  * @param options.image the --image given; without it an existing job keeps its image and source-commit label
- *   (a deploy of config alone must never reset the image to :latest).
+ *   (a deploy of config alone must never reset the image to :latest). Likewise an existing job keeps its
+ *   API_SERVICE_URL when the desired state has none (keep.ts).
+ *
+ * A create's `changes` list what it deploys (image, env values, secrets as references), so the plan shows it
+ * before apply.
  */
 export function buildPlan(
   desired: DesiredState,
@@ -92,13 +91,17 @@ export function buildPlan(
           body = withImage(wanted, `${target.env.imageRepository}:latest`, undefined);
         else plan.problems.push(`${shortName(name)} does not exist yet: pass --image <ref> to create it`);
       }
-      plan.items.push({ kind: "run-job", name, action: "create", changes: [], desired: body });
+      if (desired.apiUrlMissing.has(name)) {
+        plan.problems.push(
+          `${shortName(name)} does not exist yet and ${target.env.name} has no admin API URL: pass --api-url https://… for ${target.env.name}`,
+        );
+      }
+      const changes = diffFlat({}, flattenRunJob(body)).filter((c) => DEPLOYED.test(c.field));
+      plan.items.push({ kind: "run-job", name, action: "create", changes, desired: body });
       continue;
     }
-    if (!options.image) {
-      const deployed = existing.template?.template?.containers?.[0]?.image ?? "";
-      body = withImage(wanted, deployed, existing.labels?.["source-commit"]);
-    }
+    if (!options.image) body = keepImage(wanted, existing);
+    body = keepApiUrl(body, existing);
     const changes = diffFlat(flattenRunJob(existing), flattenRunJob(body));
     const action = changes.length ? "update" : "unchanged";
     plan.items.push({ kind: "run-job", name, action, changes, desired: body, actual: existing });

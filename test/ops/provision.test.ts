@@ -164,6 +164,37 @@ describe("create-all-jobs in the sandbox", () => {
     expect(names).not.toContain("retired-sandbox");
     expect(names).toEqual(expect.arrayContaining(["retired-stage", "foreign-job"]));
   });
+
+  it("keeps fields set outside this tool through an update, and the plan shows no change for them", async () => {
+    const name = `${parent}/jobs/quota-reset-sandbox`;
+    const [deployed] = await jobs.getJob({ name });
+    const task = deployed.template?.template;
+    if (!task) throw new Error("no task template");
+    const connector = "projects/sandbox-project/locations/us-central1/connectors/vpc-1";
+    task.vpcAccess = { connector, egress: "ALL_TRAFFIC" };
+    task.executionEnvironment = "EXECUTION_ENVIRONMENT_GEN2";
+    deployed.annotations = { "example.com/owner": "platform" };
+    task.timeout = { seconds: 42 }; // a managed field, so the apply has an update to make
+    const [operation] = await jobs.updateJob({ job: deployed });
+    await operation.promise();
+
+    const plan = await cli(["create-all-jobs", "sandbox", "--plan", "--json"], { env: env() });
+    const updates = (
+      JSON.parse(plan.stdout) as { items: { name: string; action: string; changes: { field: string }[] }[] }
+    ).items.filter((item) => item.action === "update");
+    expect(updates.map((item) => [item.name, item.changes.map((c) => c.field)])).toEqual([
+      ["quota-reset-sandbox", ["timeout"]],
+    ]);
+    const apply = await cli(["create-all-jobs", "sandbox"], { env: env() });
+    expect(apply.stdout).toContain("Applied: 1 done, 0 failed.");
+    const [after] = await jobs.getJob({ name });
+    expect(after.template?.template?.vpcAccess?.connector).toBe(connector);
+    expect(String(after.template?.template?.executionEnvironment)).toMatch(/GEN2|^2$/);
+    expect(after.annotations).toMatchObject({ "example.com/owner": "platform" });
+    expect(String(after.template?.template?.timeout?.seconds)).toBe("900");
+    const again = await cli(["create-all-jobs", "sandbox", "--plan", "--json"], { env: env() });
+    expect(JSON.parse(again.stdout).summary).toEqual({ create: 0, update: 0, unchanged: 13, orphan: 0 });
+  });
 });
 
 /** The catalog as deployed at that point of the file (alerts moved to 09:30 by an earlier test). */
@@ -237,6 +268,41 @@ describe("prod confirmation", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("aborted: nothing was changed");
     expect(run.requests.length + sched.requests.length).toBe(before);
+  });
+
+  it("plans prod's own API URL, never the operator's shell API_SERVICE_URL", async () => {
+    const result = await cli(
+      ["create-all-jobs", "prod", "--plan", "--json", "--image", "repo/jobs@sha256:abc"],
+      {
+        env: { ...prodEnv(), API_SERVICE_URL: "https://laptop.example.com" },
+      },
+    );
+    expect(result.code).toBe(0);
+    const plan = JSON.parse(result.stdout) as { items: { changes: { field: string; to?: string }[] }[] };
+    const urls = plan.items.flatMap((item) =>
+      item.changes.filter((c) => c.field === "env.API_SERVICE_URL").map((c) => c.to),
+    );
+    expect(urls.length).toBeGreaterThan(0);
+    expect(new Set(urls)).toEqual(new Set(["https://api.cloudact.ai"]));
+  });
+
+  it("refuses an --api-url for prod that differs from the environments table, sending nothing", async () => {
+    const before = run.requests.length;
+    const result = await cli(
+      [
+        "create-all-jobs",
+        "prod",
+        "--yes",
+        "--image",
+        "repo/jobs@sha256:abc",
+        "--api-url",
+        "https://laptop.example.com",
+      ],
+      { env: prodEnv() },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("prod's URL lives in src/runtime/environments.ts");
+    expect(run.requests.length).toBe(before);
   });
 
   it("applies in prod after yes on stdin", async () => {

@@ -48,16 +48,37 @@ async function logLinesOf(execution: string): Promise<string[]> {
 }
 
 const executionOf = (stdout: string): string =>
-  /^(\S+): (SUCCEEDED|FAILED|CANCELLED) in/m.exec(stdout)?.[1] ?? "";
+  /^(\S+): (SUCCEEDED|SKIPPED|FAILED|CANCELLED) in/m.exec(stdout)?.[1] ?? "";
 
 describe("run-job", () => {
   it("runs a job, waits and exits 0 with its result and logs", async () => {
-    // quota-monthly skips cleanly (exit 0) on any day but the 1st: a real run that needs only the admin API.
-    const result = await cli(["run-job", "sandbox", "quota-monthly"], { env: env() });
-    expect(result.stderr).toContain("started quota-monthly-sandbox-");
+    const result = await cli(["run-job", "sandbox", "stale-cleanup"], { env: env() });
+    expect(result.stderr).toContain("started stale-cleanup-sandbox-");
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^quota-monthly-sandbox-\S+: SUCCEEDED in/m);
-    expect(result.stdout).toMatch(/--- logs of quota-monthly-sandbox-\S+ \([1-9]\d* lines\) ---/);
+    expect(result.stdout).toMatch(/^stale-cleanup-sandbox-\S+: SUCCEEDED in/m);
+    expect(result.stdout).toMatch(/--- logs of stale-cleanup-sandbox-\S+ \([1-9]\d* lines\) ---/);
+  });
+
+  it("shows SKIPPED with the job's reason when the overlap guard skipped the run, and exits 0", async () => {
+    sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/quota/reset-daily", latencyMs: 4000 });
+    try {
+      const first = await cli(["run-job", "sandbox", "quota-reset", "--no-wait"], { env: env() });
+      expect(first.code).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // its task is inside the slow API call
+      // Both start while the first still runs, so both are skipped.
+      const [second, json] = await Promise.all([
+        cli(["run-job", "sandbox", "quota-reset"], { env: env() }),
+        cli(["run-job", "sandbox", "quota-reset", "--json"], { env: env() }),
+      ]);
+      expect(second.code).toBe(0);
+      expect(second.stdout).toMatch(/^quota-reset-sandbox-\S+: SKIPPED in \S+: quota-reset skipped: .+/m);
+      expect(second.stdout).not.toContain("SUCCEEDED");
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toMatchObject({ status: "skipped", message: expect.any(String) });
+      await sandbox.cloudRun.executions.settled(first.stdout.trim());
+    } finally {
+      sandbox.faults.clear("adminApi");
+    }
   });
 
   it("exits 1 on a failing job and prints that execution's logs, not another run's", async () => {
@@ -123,6 +144,42 @@ describe("run-job", () => {
       sandbox.faults.clear("adminApi");
     }
   });
+
+  it("after a prod confirmation, Ctrl-C then yes cancels the execution, and exits 1", async () => {
+    // prod pointed at the sandbox's emulator, with a prod copy of the sandbox's stale-cleanup job.
+    const prodParent = "projects/cloudact-prod/locations/us-central1";
+    const [source] = await jobs.getJob({ name: `${parent}/jobs/stale-cleanup-sandbox` });
+    const [created] = await jobs.createJob({
+      parent: prodParent,
+      jobId: "stale-cleanup-prod",
+      job: { labels: source.labels, template: source.template },
+    });
+    await created.promise();
+    sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/quota/cleanup-stale", latencyMs: 5000 });
+    const interrupt = new AbortController();
+    setTimeout(() => interrupt.abort(), 500);
+    try {
+      const result = await cli(["run-job", "prod", "stale-cleanup"], {
+        env: {
+          CLOUD_RUN_API_URL: env().CLOUD_RUN_API_URL,
+          CLOUD_SCHEDULER_API_URL: env().CLOUD_SCHEDULER_API_URL,
+          SECRET_MANAGER_API_URL: env().SECRET_MANAGER_API_URL,
+        },
+        interrupt: interrupt.signal,
+        isTTY: true,
+        input: "yes\nyes\n",
+      });
+      expect(result.stderr).toContain("cancel requested");
+      expect(result.code).toBe(1);
+      const execution = /started (stale-cleanup-prod-\S+)/.exec(result.stderr)?.[1];
+      const response = await fetch(
+        `${env().CLOUD_RUN_API_URL}/v2/${prodParent}/jobs/stale-cleanup-prod/executions/${execution}`,
+      );
+      expect(((await response.json()) as { cancelledCount?: number }).cancelledCount).toBe(1);
+    } finally {
+      sandbox.faults.clear("adminApi");
+    }
+  });
 });
 
 describe("list-jobs", () => {
@@ -138,14 +195,20 @@ describe("list-jobs", () => {
     return Object.fromEntries(rows.map((row) => [row.job, row]));
   };
 
-  it("shows FAILED, DRIFTED, OK and NEVER RAN now, and MISSED once a slot passed without a run", async () => {
-    const name = `${parent}/jobs/quota-reset-sandbox`;
-    const [deployed] = await jobs.getJob({ name });
+  /** Changes a deployed job's timeout out of band: drift the plan shows as "job timeout". */
+  const driftTimeout = async (job: string) => {
+    const [deployed] = await jobs.getJob({ name: `${parent}/jobs/${job}-sandbox` });
     const template = deployed.template?.template;
     if (!template) throw new Error("no template");
     template.timeout = { seconds: 42 };
     const [operation] = await jobs.updateJob({ job: deployed });
     await operation.promise();
+  };
+
+  it("shows FAILED, DRIFTED, OK and NEVER RAN now, and MISSED once a slot passed without a run", async () => {
+    await driftTimeout("quota-reset");
+    // A run after its last slot (it succeeds, or skips cleanly on any day but the 1st: exit 0 either way).
+    expect((await cli(["run-job", "sandbox", "quota-monthly"], { env: env() })).code).toBe(0);
 
     const now = await rowsAt(new Date());
     expect(now.alerts?.verdict).toBe("FAILED");
@@ -158,6 +221,16 @@ describe("list-jobs", () => {
     const later = await rowsAt(new Date(Date.now() + 2 * DAY));
     expect(later["quota-cleanup"]?.verdict).toBe("MISSED");
     expect(later.alerts?.verdict).toBe("FAILED");
+  });
+
+  it("shows a failed job that also drifted as FAILED, with its drift beside it", async () => {
+    await driftTimeout("alerts");
+    const rows = await rowsAt(new Date());
+    expect(rows.alerts).toMatchObject({ verdict: "FAILED", drift: ["job timeout"] });
+    const later = await rowsAt(new Date(Date.now() + 2 * DAY));
+    expect(later["quota-reset"]).toMatchObject({ verdict: "MISSED", drift: ["job timeout"] });
+    const table = await cli(["list-jobs", "sandbox"], { env: env() });
+    expect(table.stdout).toMatch(/│ alerts .*│ FAILED \(drifted\)/);
   });
 
   it("prints one table with every job", async () => {

@@ -74,8 +74,8 @@ describe("scripts", () => {
   });
 
   it("run-job.sh exits with the execution's result", async () => {
-    const result = await script("run-job.sh", ["sandbox", "quota-monthly"], sandbox.env);
-    expect(result.stdout).toMatch(/^quota-monthly-sandbox-\S+: SUCCEEDED in/m);
+    const result = await script("run-job.sh", ["sandbox", "stale-cleanup"], sandbox.env);
+    expect(result.stdout).toMatch(/^stale-cleanup-sandbox-\S+: SUCCEEDED in/m);
     expect(result.code).toBe(0);
   });
 
@@ -88,7 +88,7 @@ describe("scripts", () => {
     [
       "run-job.sh",
       ["sandbox", "bootstrap", "--recreate"],
-      /--recreate: not a flag of "bootstrap" \(valid: --force-fresh, --force-sync\)/,
+      /--recreate: unknown flag \(job "bootstrap" accepts --force-fresh, --force-sync\)/,
     ],
     [
       "run-job.sh",

@@ -1,6 +1,7 @@
 /**
  * `create-all-jobs <env>`: plan, always; then (after the prod confirmation) apply. `--plan` stops after the
- * plan; `--prune` deletes our own orphans; `--image` sets the image (CI passes a digest).
+ * plan; `--prune` deletes our own orphans; `--image` sets the image (CI passes a digest); `--api-url` sets the
+ * jobs' admin API URL where the environments table has none (api-url.ts).
  *
  * @example
  * ./scripts/create-all-jobs.sh sandbox --plan
@@ -8,6 +9,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { z } from "zod";
+import { resolveApiUrl } from "../api-url.ts";
 import { applyPlan } from "../apply.ts";
 import { parseCommandArgs } from "../args.ts";
 import { loadCatalog } from "../catalog.ts";
@@ -20,13 +22,15 @@ import { buildPlan, count, formatPlan, hasChanges, planJson, readActual } from "
 import { preflight } from "../preflight.ts";
 import { resolveTarget } from "../target.ts";
 
-const USAGE = "create-all-jobs <env> [--plan] [--prune] [--image <ref>] [--yes] [--json]";
+const USAGE =
+  "create-all-jobs <env> [--plan] [--prune] [--image <ref>] [--api-url <https-url>] [--yes] [--json]";
 
 const Args = z.object({
   positionals: z.array(z.string()).length(1, "pass exactly one environment"),
   plan: z.boolean().default(false),
   prune: z.boolean().default(false),
   image: z.string().min(1).optional(),
+  "api-url": z.string().min(1).optional(),
   yes: z.boolean().default(false),
   json: z.boolean().default(false),
 });
@@ -48,6 +52,7 @@ async function run(argv: string[], io: Io): Promise<number> {
       plan: { type: "boolean" },
       prune: { type: "boolean" },
       image: { type: "string" },
+      "api-url": { type: "string" },
       yes: { type: "boolean", short: "y" },
       json: { type: "boolean" },
     },
@@ -55,12 +60,14 @@ async function run(argv: string[], io: Io): Promise<number> {
     USAGE,
   );
   const target = await resolveTarget(args.positionals[0], io);
+  // Never the operator's shell API_SERVICE_URL (it would override prod's); see resolveApiUrl.
+  const apiUrl = resolveApiUrl(target, args["api-url"]);
   const catalog = await loadCatalog(io);
   const clients = createClients(target);
   // With --json the plan goes to stdout as JSON and everything for people goes to stderr.
   const human = args.json ? io.stderr : io.stdout;
   try {
-    const options = { image: args.image, commit: sourceCommit(io), apiServiceUrl: io.env.API_SERVICE_URL };
+    const options = { image: args.image, commit: sourceCommit(io), apiUrl };
     const desired = desiredState(catalog, target, options);
     await preflight(target, clients, desired.secrets, io);
     const plan = buildPlan(desired, await readActual(clients, target), target, { image: args.image });
@@ -100,6 +107,9 @@ field-level diff (create / update old → new / unchanged / orphan), then applie
   --plan          print the plan and stop (changes nothing)
   --prune         delete orphans labelled managed-by=scheduler-jobs and environment=<env> (nothing else)
   --image <ref>   image for every job (CI passes a digest); without it existing jobs keep their image
+  --api-url <url> the admin API's https URL for the jobs (API_SERVICE_URL); default: the environments table's
+                  (prod: https://api.cloudact.ai, which this flag cannot change), else what the job has
+                  deployed; needed to create a job in test or stage. The shell's API_SERVICE_URL is ignored.
   --yes, -y       confirm for environments that ask (prod); or pipe "yes" on stdin
   --json          print the plan as JSON on stdout (progress goes to stderr)`,
   run,

@@ -18,7 +18,7 @@ import { durationMs, type Execution, formatDuration, statusOf, toDate } from "..
 import { COMPACT, EXIT, type Io, printJson, println } from "../io.ts";
 import { schedulerState } from "../normalize.ts";
 import { buildPlan, readActual } from "../plan.ts";
-import { MISSED_GRACE_MS, verdict } from "../status.ts";
+import { MISSED_GRACE_MS, verdict, verdictLabel } from "../status.ts";
 import { resolveTarget } from "../target.ts";
 
 const USAGE = "list-jobs <env> [--json]";
@@ -113,7 +113,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         row.trigger ?? "—",
         row.nextRun ?? "—",
         last,
-        row.verdict,
+        verdictLabel(row.verdict, row.drift),
       ]);
     }
     println(
@@ -131,9 +131,10 @@ export const command: Command = {
   help: `usage: ${USAGE}
 
 One row per catalog job: category, schedule and time zone, trigger state, next run, last execution
-(result, start, duration) and a verdict: OK, FAILED, RUNNING, MISSED (an enabled trigger's slot passed
-with no execution), NEVER RAN, DRIFTED (deployed job or trigger differs from the catalog; see
-create-all-jobs --plan).
+(result, start, duration) and a verdict, most urgent first: RUNNING, FAILED, MISSED (an enabled trigger's
+slot passed with no execution), DRIFTED (deployed job or trigger differs from the catalog; see
+create-all-jobs --plan), NEVER RAN, OK. A job that drifted AND has a more urgent verdict shows both, e.g.
+"FAILED (drifted)"; --json has the drifted fields in "drift".
 
   --json   print the rows as JSON`,
   run,

@@ -17,12 +17,12 @@ import { runJobName } from "../desired.ts";
 import {
   type ExecutionResult,
   formatDuration,
-  reportExecution,
   shortName,
   startExecution,
   waitForExecution,
 } from "../execution.ts";
 import { COMPACT, EXIT, type Io, printJson, println } from "../io.ts";
+import { fetchLogs, printResult, withSkip } from "../report.ts";
 import { resolveTarget } from "../target.ts";
 import { EXIT_DETACHED } from "./run-job.ts";
 
@@ -78,11 +78,14 @@ async function run(argv: string[], io: Io): Promise<number> {
       println(io.stderr, `release ${target.env.name}: ${step}…`);
       const name = await startExecution(clients, runJobName(job, target), [job.name]);
       const context = { io, clients, target };
-      const result: ExecutionResult = await waitForExecution(name, context);
+      const waited: ExecutionResult = await waitForExecution(name, context);
+      const logs = waited.status === "detached" ? null : await fetchLogs(waited, context);
+      const result = withSkip(waited, logs);
       const row = rows.find((candidate) => candidate.step === step);
       if (row)
         Object.assign(row, {
-          result: result.status,
+          // A step the job skipped (exit 0) says so and why; the release goes on, as after a success.
+          result: result.status === "skipped" ? `skipped: ${result.message}` : result.status,
           execution: shortName(name),
           duration: formatDuration(result.durationMs),
         });
@@ -90,8 +93,8 @@ async function run(argv: string[], io: Io): Promise<number> {
         code = EXIT_DETACHED;
         break;
       }
-      if (result.status !== "succeeded") {
-        await reportExecution(result, context);
+      if (result.status !== "succeeded" && result.status !== "skipped") {
+        printResult(result, logs, io);
         println(
           io.stderr,
           `release stopped at ${step}; fix it, then resume: ./scripts/release.sh ${target.env.name} --from ${step}`,

@@ -1,7 +1,8 @@
 /**
  * `run-job <env> <job> [job flags]`: validate the job and its flags against the catalog, start an execution
  * with the flags as container args, wait with live progress, then print the result, duration, log link and
- * that execution's own logs. Exit 0 on success, 1 on failure or cancel, 130 when Ctrl-C stopped the waiting.
+ * the tail of that execution's own logs; a run the job skipped (overlap guard, …) shows SKIPPED with the job's
+ * reason. Exit 0 on success or skip, 1 on failure or cancel, 130 when Ctrl-C stopped the waiting.
  *
  * @example
  * ./scripts/run-job.sh stage bootstrap --force-sync
@@ -13,8 +14,9 @@ import type { Command } from "../cli.ts";
 import { createClients } from "../clients.ts";
 import { confirm } from "../confirm.ts";
 import { runJobName } from "../desired.ts";
-import { reportExecution, shortName, startExecution, waitForExecution } from "../execution.ts";
+import { shortName, startExecution, waitForExecution } from "../execution.ts";
 import { EXIT, type Io, printJson, println } from "../io.ts";
+import { fetchLogs, printResult, withSkip } from "../report.ts";
 import { parseEnvironment, resolveTarget } from "../target.ts";
 
 const USAGE = "run-job <env> <job> [job flags] [--no-wait] [--yes] [--json]";
@@ -63,19 +65,23 @@ async function run(argv: string[], io: Io): Promise<number> {
       return EXIT.ok;
     }
     const context = { io, clients, target };
-    const result = await waitForExecution(name, context);
-    if (result.status === "detached") return EXIT_DETACHED;
+    const waited = await waitForExecution(name, context);
+    if (waited.status === "detached") return EXIT_DETACHED;
+    const logs = await fetchLogs(waited, context);
+    const result = withSkip(waited, logs);
     if (args.json) {
       printJson(io, {
         execution: name,
         status: result.status,
+        ...(result.message ? { message: result.message } : {}),
         durationMs: result.durationMs,
         logUri: result.logUri,
       });
     } else {
-      await reportExecution(result, context);
+      printResult(result, logs, io);
     }
-    return result.status === "succeeded" ? EXIT.ok : EXIT.failed;
+    // A clean skip is a success (exit 0), as it is for the container.
+    return result.status === "succeeded" || result.status === "skipped" ? EXIT.ok : EXIT.failed;
   } finally {
     await clients.close();
   }
@@ -85,8 +91,9 @@ export const command: Command = {
   help: `usage: ${USAGE}
 
 Runs <job> in <env> as a Cloud Run execution with [job flags] as its arguments (checked against the
-catalog first), waits for it and prints the result, duration, log link and that execution's logs.
-Exit code: 0 succeeded, 1 failed or cancelled, 2 bad invocation, 130 stopped waiting (Ctrl-C).
+catalog first), waits for it and prints the result, duration, log link and the last lines of that
+execution's logs. A run the job itself skipped (an older execution still running, …) shows SKIPPED with
+the job's reason. Exit code: 0 succeeded or skipped, 1 failed or cancelled, 2 bad invocation, 130 stopped waiting (Ctrl-C).
 
   --no-wait   print the execution's name and return at once
   --yes, -y   confirm for environments that ask (prod); or pipe "yes" on stdin

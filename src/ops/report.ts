@@ -1,0 +1,72 @@
+/**
+ * After an execution ends: read its logs once, tell a real success from a clean skip (exit 0 either way, but
+ * an operator who ran a job must know it did nothing), and print the result block — status, duration, log
+ * link and the tail of that execution's own logs, saying how much was left out.
+ *
+ * @example
+ * const logs = await fetchLogs(result, context);
+ * const final = withSkip(result, logs); // status "skipped" + the job's message when every task skipped
+ * printResult(final, logs, context.io);
+ */
+
+import type { Clients } from "./clients.ts";
+import { type ExecutionResult, formatDuration, shortName } from "./execution.ts";
+import { type Io, println, sleep } from "./io.ts";
+import { type ExecutionLogs, executionLogs } from "./logs.ts";
+import type { Target } from "./target.ts";
+
+interface Context {
+  io: Io;
+  clients: Clients;
+  target: Target;
+}
+
+/** The execution's logs; null (said on stderr) when they cannot be read. Retries while none are ingested yet. */
+export async function fetchLogs(result: ExecutionResult, context: Context): Promise<ExecutionLogs | null> {
+  const { io, target, clients } = context;
+  const name = shortName(result.name);
+  try {
+    // Cloud Logging ingests with a few seconds' delay: an execution that just ended may show none yet.
+    let logs = await executionLogs(target, clients, name);
+    for (let retry = 0; logs.lines.length === 0 && retry < 3; retry++) {
+      await sleep(2 * (io.pollMs ?? 1000));
+      logs = await executionLogs(target, clients, name);
+    }
+    return logs;
+  } catch (error) {
+    println(io.stderr, `could not read the logs of ${name}: ${(error as Error).message}`);
+    return null;
+  }
+}
+
+/**
+ * A succeeded execution whose every summary line says "skipped" (the overlap guard, "not the 1st", …) is
+ * reported as skipped with the job's message; anything else is returned unchanged.
+ */
+export function withSkip(result: ExecutionResult, logs: ExecutionLogs | null): ExecutionResult {
+  const summaries = logs?.summaries ?? [];
+  if (result.status !== "succeeded" || summaries.length === 0) return result;
+  if (!summaries.every((summary) => summary.status === "skipped")) return result;
+  return { ...result, status: "skipped", message: summaries[0]?.message ?? "" };
+}
+
+/** The result block's lines: status (and the skip's reason), log link, then the tail of the logs. */
+export function resultLines(result: ExecutionResult, logs: ExecutionLogs | null): string[] {
+  const name = shortName(result.name);
+  const reason = result.status === "skipped" && result.message ? `: ${result.message}` : "";
+  const lines = [`${name}: ${result.status.toUpperCase()} in ${formatDuration(result.durationMs)}${reason}`];
+  if (result.logUri) lines.push(`logs: ${result.logUri}`);
+  if (!logs) return lines;
+  lines.push(`--- logs of ${name} (${logs.lines.length} lines) ---`);
+  if (logs.omitted > 0) {
+    const count = `${logs.more ? "more than " : ""}${logs.omitted} earlier line${logs.omitted === 1 ? "" : "s"}`;
+    const where = result.logUri ? `see ${result.logUri}` : "see the execution's logs in the console";
+    lines.push(`… ${count} not shown; ${where}`);
+  }
+  lines.push(...logs.lines);
+  return lines;
+}
+
+export function printResult(result: ExecutionResult, logs: ExecutionLogs | null, io: Io): void {
+  for (const line of resultLines(result, logs)) println(io.stdout, line);
+}
