@@ -59,9 +59,18 @@ export const formatDuration = (ms: number): string =>
     : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
 
 /** Starts an execution with `args` as the container's arguments; returns the execution's full name. */
-export async function startExecution(clients: Clients, jobName: string, args: string[]): Promise<string> {
+export async function startExecution(
+  clients: Clients,
+  jobName: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<string> {
   const client = await clients.jobs();
-  const [operation] = await client.runJob({ name: jobName, overrides: { containerOverrides: [{ args }] } });
+  const override = {
+    args,
+    ...(env ? { env: Object.entries(env).map(([name, value]) => ({ name, value })) } : {}),
+  };
+  const [operation] = await client.runJob({ name: jobName, overrides: { containerOverrides: [override] } });
   const metadata = operation.metadata as Execution | null;
   if (metadata?.name) return metadata.name;
   // Without metadata the operation's result is the finished execution.

@@ -81,6 +81,24 @@ describe("run-job", () => {
     }
   });
 
+  it("--rerun gives a same-day re-run a fresh Idempotency-Key, so the API does the work again", async () => {
+    const first = await cli(["run-job", "sandbox", "alerts"], { env: env() });
+    expect(first.code).toBe(0);
+    const replay = await cli(["run-job", "sandbox", "alerts"], { env: env() });
+    expect(replay.stdout).toContain("already processed today");
+    const rerun = await cli(["run-job", "sandbox", "alerts", "--rerun", "fix-1"], { env: env() });
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).not.toContain("already processed today");
+    // Evaluated anew; the API still notifies each rule at most once a day, whatever the key.
+    expect(rerun.stdout).toMatch(/Alerts: \d+ orgs, \d+ triggered, 0 notifications sent/);
+  });
+
+  it("refuses a --rerun label the runtime would refuse, before starting anything", async () => {
+    const result = await cli(["run-job", "sandbox", "alerts", "--rerun", "fix 1"], { env: env() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--rerun takes a label");
+  });
+
   it("exits 1 on a failing job and prints that execution's logs, not another run's", async () => {
     const ok = await cli(["run-job", "sandbox", "alerts", "--dry-run"], { env: env() });
     expect(ok.code).toBe(0);

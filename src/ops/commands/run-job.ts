@@ -19,13 +19,23 @@ import { EXIT, type Io, printJson, println } from "../io.ts";
 import { fetchLogs, printResult, withSkip } from "../report.ts";
 import { parseEnvironment, resolveTarget } from "../target.ts";
 
-const USAGE = "run-job <env> <job> [job flags] [--no-wait] [--yes] [--json]";
+const USAGE = "run-job <env> <job> [job flags] [--rerun <label>] [--no-wait] [--yes] [--json]";
+/** IDEMPOTENCY_SCOPE's shape (src/runtime/config-keys.ts): checked here so a typo costs no execution. */
+const RERUN_LABEL = /^[A-Za-z0-9._-]{1,64}$/;
 /** Options of run-job itself; everything else after the job name (or after `--`) belongs to the job. */
 const OWN = new Set(["--no-wait", "--yes", "-y", "--json"]);
 
 export function splitArgs(argv: readonly string[]) {
   const separator = argv.indexOf("--");
-  const head = separator >= 0 ? argv.slice(0, separator) : argv;
+  let head = separator >= 0 ? argv.slice(0, separator) : [...argv];
+  // `--rerun <label>` / `--rerun=<label>` is run-job's own option with a value.
+  let rerun: string | undefined;
+  const at = head.findIndex((arg) => arg === "--rerun" || arg.startsWith("--rerun="));
+  if (at >= 0) {
+    const arg = head[at] as string;
+    rerun = arg.includes("=") ? arg.slice("--rerun=".length) : (head[at + 1] ?? "");
+    head = [...head.slice(0, at), ...head.slice(at + (arg.includes("=") ? 1 : 2))];
+  }
   const own = head.filter((arg) => OWN.has(arg));
   const rest = head.filter((arg) => !OWN.has(arg));
   const [env, job, ...flags] = rest;
@@ -34,6 +44,7 @@ export function splitArgs(argv: readonly string[]) {
     env,
     job,
     flags,
+    rerun,
     noWait: own.includes("--no-wait"),
     yes: own.includes("--yes") || own.includes("-y"),
     json: own.includes("--json"),
@@ -51,13 +62,21 @@ async function run(argv: string[], io: Io): Promise<number> {
   parseEnvironment(args.env);
   const job = findJob(await loadCatalog(io), args.job);
   validateFlags(job, args.flags);
+  if (args.rerun !== undefined && !RERUN_LABEL.test(args.rerun)) {
+    throw new ConfigError(
+      `--rerun takes a label of letters, digits, ".", "_" or "-" (e.g. --rerun fix-1); got "${args.rerun}"`,
+    );
+  }
   const target = await resolveTarget(args.env, io);
   const containerArgs = [job.name, ...args.flags];
   if (!(await confirm(target, io, { yes: args.yes, action: `run ${containerArgs.join(" ")}` })))
     return EXIT.failed;
   const clients = createClients(target);
   try {
-    const name = await startExecution(clients, runJobName(job, target), containerArgs);
+    // A deliberate re-run the same day: a fresh Idempotency-Key scope, so the API does the work again
+    // instead of replaying the day's stored answer (see IDEMPOTENCY_SCOPE in the README).
+    const env = args.rerun ? { IDEMPOTENCY_SCOPE: args.rerun } : undefined;
+    const name = await startExecution(clients, runJobName(job, target), containerArgs, env);
     println(io.stderr, `started ${shortName(name)} (${containerArgs.join(" ")}) in ${target.env.name}`);
     if (args.noWait) {
       if (args.json) printJson(io, { execution: name, status: "running" });
@@ -95,6 +114,8 @@ catalog first), waits for it and prints the result, duration, log link and the l
 execution's logs. A run the job itself skipped (an older execution still running, …) shows SKIPPED with
 the job's reason. Exit code: 0 succeeded or skipped, 1 failed or cancelled, 2 bad invocation, 130 stopped waiting (Ctrl-C).
 
+  --rerun <label>  re-run today with a fresh Idempotency-Key (sets IDEMPOTENCY_SCOPE=<label> for this
+              execution), so the API does the work again instead of replaying the day's stored answer
   --no-wait   print the execution's name and return at once
   --yes, -y   confirm for environments that ask (prod); or pipe "yes" on stdin
   --json      print the result as JSON
