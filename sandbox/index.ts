@@ -33,6 +33,15 @@ export const SANDBOX = {
   supabaseProjectRef: "sandboxprojectref000",
 } as const;
 
+/** The sandbox's fixed variables (AGENTS.md "Sandbox endpoints"); the URLs are added as services start. */
+export const sandboxBaseEnv = (): Record<string, string> => ({
+  ENVIRONMENT: "sandbox",
+  GCP_PROJECT_ID: SANDBOX.project,
+  CA_ROOT_API_KEY: SANDBOX.caRootApiKey,
+  SUPABASE_ACCESS_TOKEN: SANDBOX.supabaseAccessToken,
+  SUPABASE_PROJECT_REF: SANDBOX.supabaseProjectRef,
+});
+
 export interface SandboxOptions {
   /** Persist state under this folder (keep it git-ignored, e.g. `.sandbox/data`). Default: in memory. */
   dataDir?: string;
@@ -89,13 +98,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     write(JSON.stringify({ severity: "INFO", message, component: "sandbox", ...fields }));
   const faults = createFaults(opts.faults ?? {});
   const stops: (() => Promise<void>)[] = [];
-  const env: Record<string, string> = {
-    ENVIRONMENT: "sandbox",
-    GCP_PROJECT_ID: SANDBOX.project,
-    CA_ROOT_API_KEY: SANDBOX.caRootApiKey,
-    SUPABASE_ACCESS_TOKEN: SANDBOX.supabaseAccessToken,
-    SUPABASE_PROJECT_REF: SANDBOX.supabaseProjectRef,
-  };
+  const env = sandboxBaseEnv();
   // The data half (PGlite: seconds) starts first and in parallel with the Google half (milliseconds).
   const data = opts.data === false ? undefined : startData(opts, faults, env, stops, write);
   // Handled here too, so a failure while the Google half starts is not an "unhandled rejection".

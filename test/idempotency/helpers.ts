@@ -13,7 +13,7 @@ import { PGlite, types } from "@electric-sql/pglite";
 import { startAdminApi } from "../../sandbox/admin-api/server.ts";
 import { startWarehouse, type Warehouse, type WarehouseState } from "../../sandbox/admin-api/warehouse.ts";
 import { startBigQuery } from "../../sandbox/bigquery/server.ts";
-import { SANDBOX } from "../../sandbox/index.ts";
+import { SANDBOX, sandboxBaseEnv } from "../../sandbox/index.ts";
 import { createMutex, type Service } from "../../sandbox/service.ts";
 import { startSupabaseApi } from "../../sandbox/supabase/server.ts";
 import { type TestFaults, testFaults } from "./faults.ts";
@@ -79,13 +79,7 @@ export async function startStack(opts: {
 }): Promise<Stack> {
   const faults = testFaults();
   const services: Service[] = [];
-  const env: Record<string, string> = {
-    ENVIRONMENT: "sandbox",
-    GCP_PROJECT_ID: SANDBOX.project,
-    CA_ROOT_API_KEY: SANDBOX.caRootApiKey,
-    SUPABASE_ACCESS_TOKEN: SANDBOX.supabaseAccessToken,
-    SUPABASE_PROJECT_REF: SANDBOX.supabaseProjectRef,
-  };
+  const env = sandboxBaseEnv();
   let wh: Warehouse | undefined;
   let supabase: PGlite | undefined;
   if (opts.warehouse) {

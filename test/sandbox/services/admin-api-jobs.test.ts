@@ -3,18 +3,11 @@ import { startAdminApi } from "../../../sandbox/admin-api/server.ts";
 import { startWarehouse, type Warehouse } from "../../../sandbox/admin-api/warehouse.ts";
 import { createFaults } from "../../../sandbox/faults.ts";
 import type { Service } from "../../../sandbox/service.ts";
+import { ALERT_TYPES } from "../../../src/runtime/admin-api.ts";
 import { call, fingerprint, scalar } from "./helpers.ts";
 
 const NOW = new Date("2026-03-20T10:00:00Z");
-const ALL_TYPES = [
-  "cost_threshold",
-  "absolute_threshold",
-  "budget_percent",
-  "budget_forecast",
-  "hierarchy_budget",
-  "anomaly_percent_change",
-  "anomaly_std_deviation",
-];
+const ALL_TYPES = [...ALERT_TYPES];
 let wh: Warehouse;
 let api: Service;
 
