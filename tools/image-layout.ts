@@ -7,10 +7,11 @@
  *   const layout = await buildImageLayout();        // { dir, bytes, files }
  *   spawn(process.execPath, [join(layout.dir, "dist/src/main.js"), "quota-reset"]);
  *
- * `npm run image:check` builds it, prints its size and what it holds, and runs `--version` from it.
+ * `npm run image:check` builds it, prints its size and what it holds, runs `--version` and then `migrate` and
+ * `quota-reset` from it against a sandbox, and removes it (unless a folder is given: `-- /tmp/layout`).
  */
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, readdir, stat } from "node:fs/promises";
+import { cp, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -61,6 +62,8 @@ export async function buildImageLayout(into?: string): Promise<ImageLayout> {
     cwd: dir,
     maxBuffer: 16 * 1024 * 1024,
   });
+  // The runtime stage copies package.json, node_modules, dist and migrations: nothing else.
+  await rm(join(dir, "package-lock.json"));
   await cp(join(repo, "migrations"), join(dir, "migrations"), { recursive: true });
   const files = await walk(dir);
   let bytes = 0;
@@ -68,12 +71,43 @@ export async function buildImageLayout(into?: string): Promise<ImageLayout> {
   return { dir, bytes, entries: (await readdir(dir)).sort(), files };
 }
 
+/** Runs `<job>` from the layout (cwd "/", as nothing may depend on it) with `env`; its summary log line. */
+export async function runFromLayout(
+  layout: ImageLayout,
+  job: string,
+  env: Record<string, string | undefined>,
+) {
+  const { stdout } = await run(process.execPath, [join(layout.dir, "dist/src/main.js"), job], {
+    cwd: "/",
+    env,
+  });
+  const last = stdout.trim().split("\n").at(-1) ?? "{}";
+  return JSON.parse(last) as { status?: string; message?: string };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const layout = await buildImageLayout(process.argv[2]);
+  const keep = process.argv[2];
+  const layout = await buildImageLayout(keep);
   const mib = (layout.bytes / 1024 / 1024).toFixed(1);
   console.log(`image layout: ${layout.dir}`);
   console.log(`entries: ${layout.entries.join(", ")}`);
   console.log(`size: ${mib} MiB in ${layout.files.length} files`);
   const { stdout } = await run(process.execPath, [join(layout.dir, "dist/src/main.js"), "--version"]);
   console.log(`--version: ${stdout.trim()}`);
+  // A job from the layout against the sandbox, as `docker run jobs <job>` would.
+  const { startSandbox } = await import("../sandbox/index.ts");
+  const sandbox = await startSandbox({
+    quiet: true,
+    scheduler: { autoTick: false },
+    orgs: { active: 3, inactive: 1 },
+  });
+  try {
+    for (const job of ["migrate", "quota-reset"]) {
+      const summary = await runFromLayout(layout, job, { PATH: process.env.PATH, ...sandbox.env });
+      console.log(`${job}: ${summary.status}: ${summary.message}`);
+    }
+  } finally {
+    await sandbox.stop();
+    if (!keep) await rm(layout.dir, { recursive: true, force: true });
+  }
 }

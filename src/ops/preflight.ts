@@ -1,52 +1,24 @@
 /**
- * Checks before provisioning, each failure with its fix: credentials (GOOGLE_APPLICATION_CREDENTIALS with `~`
- * expanded and the file checked — FR-SJ-006.2; skipped for emulators), the secrets the jobs reference exist,
+ * Checks before provisioning, each failure with its fix: (credentials are checked earlier, for every command,
+ * by resolveTarget — credentials.ts, FR-SJ-006.2), the secrets the jobs reference exist,
  * and the accounts the jobs and triggers use are named with the IAM roles they need (iam.ts).
  *
  * @example
  * await preflight(target, clients, desired.secrets, io); // throws ConfigError listing every problem
  */
-import { access } from "node:fs/promises";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { ConfigError } from "../runtime/errors.ts";
 import type { Clients } from "./clients.ts";
 import { IAM_ROLES } from "./iam.ts";
 import { type Io, println } from "./io.ts";
 import type { Target } from "./target.ts";
 
-export const expandHome = (path: string, home = homedir()): string =>
-  path === "~" ? home : path.startsWith("~/") ? join(home, path.slice(2)) : path;
+// The credentials check moved to credentials.ts (every command runs it, in resolveTarget); re-exported here
+// for the callers that know it as part of the preflight.
+export { credentialsProblem, expandHome } from "./credentials.ts";
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Where Application Default Credentials come from, or the problem with its fix. */
-export async function credentialsProblem(io: Io): Promise<string | null> {
-  const home = io.env.HOME ?? homedir();
-  const configured = io.env.GOOGLE_APPLICATION_CREDENTIALS;
-  if (configured) {
-    const path = expandHome(configured, home);
-    return (await exists(path))
-      ? null
-      : `GOOGLE_APPLICATION_CREDENTIALS=${configured}: no file at ${path}; point it at a service-account key or unset it and run \`gcloud auth application-default login\``;
-  }
-  const wellKnown = join(
-    io.env.CLOUDSDK_CONFIG ?? join(home, ".config", "gcloud"),
-    "application_default_credentials.json",
-  );
-  return (await exists(wellKnown))
-    ? null
-    : `no Google credentials: run \`gcloud auth application-default login\` or set GOOGLE_APPLICATION_CREDENTIALS to a key file (looked for ${wellKnown})`;
-}
-
-const roleNames = (roles: readonly string[]): string => roles.map((role) => role.split(" ")[0]).join(", ");
+/** Every `roles/…` a line names ("roles/bigquery.jobUser and roles/bigquery.dataEditor on …" has two). */
+export const roleNames = (roles: readonly string[]): string =>
+  roles.flatMap((role) => role.match(/roles\/[\w.]+/g) ?? []).join(", ");
 
 export async function preflight(
   target: Target,
@@ -55,11 +27,7 @@ export async function preflight(
   io: Io,
 ): Promise<void> {
   const problems: string[] = [];
-  if (!target.endpoints) {
-    const problem = await credentialsProblem(io);
-    // Without credentials every later call fails with a less helpful message: stop here.
-    if (problem) throw new ConfigError(`preflight failed for ${target.env.name}`, [problem]);
-  }
+  // Credentials were checked by resolveTarget (credentials.ts) before any client was made.
   const client = await clients.secrets();
   await Promise.all(
     [...secrets].map(async (secret) => {

@@ -147,7 +147,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         // A stored failure replayed for our Idempotency-Key repeats until the key changes: say so, or a fixed
         // cause looks unfixed for the rest of the key's day.
         const replay = info.replayed
-          ? ` (a replayed answer: the API stored this failure for Idempotency-Key ${req.idempotencyKey ?? "?"}; a re-run with the same key gets it again: fix the cause, then re-run with IDEMPOTENCY_SCOPE=rerun-1 for a fresh key)`
+          ? ` (a replayed answer: the API stored this failure for Idempotency-Key ${req.idempotencyKey ?? "?"}; a re-run with the same key gets it again: fix the cause, then re-run with a fresh key: ./scripts/run-job.sh <env> <job> --rerun <label>, or IDEMPOTENCY_SCOPE=<label> locally)`
           : "";
         const message = redact(
           `Request failed with status ${status}: ${info.what}${info.rid}: ${excerpt(text)}${replay}`,
