@@ -219,10 +219,31 @@ const specSchema = z
         message: "only scheduled jobs have a trigger; add a schedule or remove it",
       });
     }
+    const resources = { ...JOB_DEFAULTS.resources, ...spec.resources };
+    const problem = resourceProblem(resources.cpu, resources.memory);
+    if (problem) ctx.addIssue({ code: "custom", path: ["resources"], message: problem });
     if ((spec.parallelism ?? 0) > (spec.tasks ?? 1)) {
       ctx.addIssue({ code: "custom", path: ["parallelism"], message: "must not exceed tasks" });
     }
   });
+
+/** Cloud Run's CPU/memory pairs (second-generation environment, the one jobs run in). */
+const CPU_CHOICES = [1, 2, 4, 6, 8];
+const MIN_MEMORY_MI_FOR_CPU: Record<number, number> = { 1: 512, 2: 512, 4: 2048, 6: 4096, 8: 4096 };
+const MAX_MEMORY_MI_FOR_CPU: Record<number, number> = { 1: 4096, 2: 8192, 4: 16384, 6: 24576, 8: 32768 };
+
+/** Why Cloud Run would refuse this CPU/memory pair, or null. @example resourceProblem("4", "512Mi") */
+export function resourceProblem(cpu: string, memory: string): string | null {
+  const vcpu = cpu.endsWith("m") ? Number(cpu.slice(0, -1)) / 1000 : Number(cpu);
+  const mi = Number(memory.slice(0, -2)) * (memory.endsWith("Gi") ? 1024 : 1);
+  if (!CPU_CHOICES.includes(vcpu)) return `cpu "${cpu}": Cloud Run jobs take 1, 2, 4, 6 or 8 vCPU`;
+  const min = MIN_MEMORY_MI_FOR_CPU[vcpu] as number;
+  const max = MAX_MEMORY_MI_FOR_CPU[vcpu] as number;
+  if (mi < min) return `memory "${memory}": ${vcpu} vCPU needs at least ${min}Mi`;
+  if (mi > max)
+    return `memory "${memory}": ${vcpu} vCPU allows at most ${max}Mi (more memory needs more CPU)`;
+  return null;
+}
 
 /**
  * Validate a job and fill every default. Throws `JobDefinitionError` naming the job and each bad field.

@@ -95,9 +95,30 @@ describe("defineJob", () => {
     ["unknown key", { timeout: 60 }, 'job "sample-job": (definition): Unrecognized key: "timeout"'],
     ["unknown dependency", { uses: ["redis"] }, 'job "sample-job": uses.0:'],
     ["missing run", { run: undefined }, 'job "sample-job": run: must be an async function'],
+    [
+      "4 vCPU with 512Mi",
+      { resources: { cpu: "4", memory: "512Mi" } },
+      'job "sample-job": resources: memory "512Mi": 4 vCPU needs at least 2048Mi',
+    ],
+    [
+      "8Gi with 1 vCPU",
+      { resources: { memory: "8Gi" } },
+      'resources: memory "8Gi": 1 vCPU allows at most 4096Mi',
+    ],
+    ["3 vCPU", { resources: { cpu: "3" } }, 'resources: cpu "3": Cloud Run jobs take 1, 2, 4, 6 or 8 vCPU'],
   ])("refuses a %s, naming the job and the field", (_, spec, expected) => {
     const problems = problemsOf(spec as Record<string, unknown>);
     expect(problems.join("\n")).toContain(expected);
+  });
+
+  it.each([
+    ["1", "512Mi"],
+    ["1000m", "4Gi"],
+    ["2", "8Gi"],
+    ["4", "2Gi"],
+    ["8", "32Gi"],
+  ])("accepts %s vCPU with %s", (cpu, memory) => {
+    expect(problemsOf({ resources: { cpu, memory } })).toEqual([]);
   });
 
   it("accepts UTC, Etc/UTC and named zones", () => {
