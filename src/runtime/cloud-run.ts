@@ -14,8 +14,11 @@ import type { Logger } from "./logger.ts";
 export const CLOUD_RUN_API = "https://run.googleapis.com";
 export const METADATA_URL = "http://metadata.google.internal";
 const TOKEN_PATH = "/computeMetadata/v1/instance/service-account/default/token";
-/** Running executions are recent: a few pages of the newest executions are enough. */
-const MAX_PAGES = 3;
+/**
+ * Cloud Run keeps at most 1,000 finished executions per job: 10 pages of 100 see all of them, so the check
+ * does not depend on the order the API lists them in (newest first, as far as we know, but not documented).
+ */
+const MAX_PAGES = 10;
 
 const tokenSchema = z.object({ access_token: z.string().min(1) });
 const executionsSchema = z.object({
