@@ -5,11 +5,12 @@
 import { randomUUID } from "node:crypto";
 import { ApiError, invalid, notFound } from "../http/errors.ts";
 import type { Collection } from "../http/store.ts";
-import { paginate } from "../http/wire.ts";
+import { decodeEnum, paginate } from "../http/wire.ts";
 import type { ExecutionManager, ExecutionResource, Overrides } from "./executions.ts";
 import {
   type JobResource,
   normaliseTemplate,
+  RUN_ENUMS,
   validateJobId,
   validateLabels,
   validateTaskCount,
@@ -27,13 +28,44 @@ type Body = Partial<JobResource> & { etag?: string };
 const parentOf = (name: string): string => name.split("/").slice(0, 4).join("/");
 const now = (): string => new Date().toISOString();
 
+/**
+ * Fields a client writes (google.cloud.run.v2.Job without OUTPUT_ONLY ones). UpdateJob replaces the whole
+ * job, so each is taken from the body as given, or dropped when the body leaves it out; `etag` is only a
+ * precondition and everything else is computed here.
+ */
+const WRITABLE = [
+  "labels",
+  "annotations",
+  "client",
+  "clientVersion",
+  "launchStage",
+  "binaryAuthorization",
+  "template",
+  "startExecutionToken",
+  "runExecutionToken",
+] as const;
+
+function writable(body: Body): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const key of WRITABLE) if (body[key] !== undefined && body[key] !== null) fields[key] = body[key];
+  if (fields.startExecutionToken && fields.runExecutionToken)
+    throw invalid("job sets both startExecutionToken and runExecutionToken; they are one of, choose one");
+  return structuredClone(fields);
+}
+
 function build(name: string, body: Body, previous?: JobResource): JobResource {
   validateLabels(body.labels, "job.labels");
   const template = normaliseTemplate(body.template);
+  const stage = decodeEnum(
+    body.launchStage,
+    RUN_ENUMS.launchStage as Record<string, number>,
+    "job.launchStage",
+  );
   const time = now();
   const generation = previous ? String(Number(previous.generation) + 1) : "1";
   const ready = { type: "Ready", state: "CONDITION_SUCCEEDED", lastTransitionTime: time };
   return {
+    ...writable(body),
     name,
     uid: previous?.uid ?? randomUUID(),
     generation,
@@ -41,7 +73,8 @@ function build(name: string, body: Body, previous?: JobResource): JobResource {
     annotations: body.annotations ?? {},
     createTime: previous?.createTime ?? time,
     updateTime: time,
-    launchStage: "GA",
+    // Google answers GA when the request leaves the stage out (or unspecified).
+    launchStage: !stage || stage === "LAUNCH_STAGE_UNSPECIFIED" ? "GA" : stage,
     template,
     observedGeneration: generation,
     terminalCondition: ready,
@@ -74,7 +107,7 @@ export function jobMethods(deps: JobsDeps) {
         );
       const job = build(name, body);
       if (!validateOnly) deps.jobs.set(name, job);
-      return deps.operations.finished(parent, "Job", job);
+      return deps.operations.pending(parent, "Job", job);
     },
 
     list(parent: string, query: URLSearchParams) {
@@ -97,7 +130,7 @@ export function jobMethods(deps: JobsDeps) {
         );
       const job = build(name, body, previous);
       if (!validateOnly) deps.jobs.set(name, job);
-      return deps.operations.finished(parentOf(name), "Job", job);
+      return deps.operations.pending(parentOf(name), "Job", job);
     },
 
     delete(name: string): OperationJson {
@@ -109,7 +142,7 @@ export function jobMethods(deps: JobsDeps) {
         else deps.executions.delete(execution.name);
       }
       deps.jobs.delete(name);
-      return deps.operations.finished(parentOf(name), "Job", job);
+      return deps.operations.pending(parentOf(name), "Job", job);
     },
 
     run(name: string, body: { overrides?: Overrides; validateOnly?: boolean }): OperationJson {

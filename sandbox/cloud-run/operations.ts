@@ -1,5 +1,7 @@
 /**
- * Long-running operations as the Cloud Run v2 REST API returns them. Job writes finish at once; a runJob
+ * Long-running operations as the Cloud Run v2 REST API returns them. A job write answers `done: false` (the
+ * written Job as `metadata`) and is done on the first `GET …/operations/*`, as Google's answer is never done
+ * at once: `operation.promise()` takes its polling path, without a wait (gax polls once at once). A runJob
  * or cancel operation stays `done: false` until its execution completes (what `operation.promise()` waits
  * for), with the Execution as `metadata` throughout. A failed or cancelled execution ends the operation
  * with an `error` (the Execution stays readable in `metadata`).
@@ -17,6 +19,8 @@ interface StoredOperation {
   snapshot?: unknown;
   /** Executions whose end ends the operation. */
   execution?: string;
+  /** A write not yet reported done: the next poll reports it done. */
+  pending?: boolean;
 }
 export interface OperationJson {
   name: string;
@@ -52,6 +56,15 @@ export class Operations {
     return { name: op.name, done: true, metadata: typed(kind, resource), response: typed(kind, resource) };
   }
 
+  /**
+   * A write that is not done yet in the answer; the first poll finds it done, its response `resource`.
+   * @example return operations.pending(parent, "Job", job); // {done: false, metadata: {...job}}
+   */
+  pending(parent: string, kind: Kind, resource: unknown): OperationJson {
+    const op = this.#create(parent, { kind, snapshot: resource, pending: true });
+    return { name: op.name, done: false, metadata: typed(kind, resource) };
+  }
+
   /** An operation that ends when the execution does. */
   forExecution(parent: string, execution: ExecutionResource): OperationJson {
     const op = this.#create(parent, { kind: "Execution", execution: execution.name });
@@ -65,13 +78,18 @@ export class Operations {
   ): OperationJson | undefined {
     const op = this.#ops.get(name);
     if (!op) return undefined;
-    if (!op.execution)
+    if (!op.execution) {
+      if (op.pending) {
+        delete op.pending;
+        this.#ops.save();
+      }
       return {
         name,
         done: true,
         metadata: typed(op.kind, op.snapshot),
         response: typed(op.kind, op.snapshot),
       };
+    }
     const execution = lookup(op.execution) ?? (op.snapshot as ExecutionResource | undefined);
     if (!execution)
       return {

@@ -13,6 +13,7 @@ import {
   startHttpServer,
 } from "../http/server.ts";
 import { Collection } from "../http/store.ts";
+import { requireGoogleApiToken } from "../http/tokens.ts";
 import { encodeEnums, paginate, wantsIntEnums } from "../http/wire.ts";
 import { ExecutionManager, type ExecutionResource } from "./executions.ts";
 import { jobMethods, trackExecution } from "./jobs.ts";
@@ -107,9 +108,11 @@ export async function startCloudRun(opts: CloudRunOptions): Promise<CloudRun> {
       if (!op) throw new ApiError("NOT_FOUND", `Operation ${req.params.name} not found`);
       return send(req, op);
     })
-    .add("POST", re(`/v2/(?<name>${JOB}):run`), (req) =>
-      send(req, methods.run(req.params.name as string, req.body as object)),
-    )
+    .add("POST", re(`/v2/(?<name>${JOB}):run`), (req) => {
+      // Cloud Scheduler calls this with its job's token: an OIDC one (or a narrow scope) is refused.
+      requireGoogleApiToken(req.headers.authorization);
+      return send(req, methods.run(req.params.name as string, req.body as object));
+    })
     .add("GET", re(`/v2/(?<name>${JOB})`), (req) => send(req, methods.get(req.params.name as string)))
     .add("PATCH", re(`/v2/(?<name>${JOB})`), (req) =>
       send(
@@ -129,6 +132,9 @@ export async function startCloudRun(opts: CloudRunOptions): Promise<CloudRun> {
       const all = executions.deps.executions
         .values()
         .filter((e) => e.name.startsWith(`${parent}/executions/`))
+        // Newest first, as Google lists them; the store keeps creation order, so reversing it first puts
+        // the later of two executions created in the same millisecond first too (the sort is stable).
+        .reverse()
         .sort((a, b) => b.createTime.localeCompare(a.createTime));
       const { items, nextPageToken } = paginate(all, req.query);
       return send(req, nextPageToken ? { executions: items, nextPageToken } : { executions: items });

@@ -1,8 +1,9 @@
 /**
  * One scheduler attempt: call the job's HTTP target as Cloud Scheduler does (method, headers, body, a
- * bearer token when the job has an oauthToken/oidcToken), bounded by attemptDeadline, retried up to
+ * bearer token when the job has an oauthToken/oidcToken, see ../http/tokens.ts), bounded by attemptDeadline, retried up to
  * retryCount. The result becomes the job's `status` (a google.rpc.Status: empty when it succeeded).
  */
+import { schedulerAuthorization } from "../http/tokens.ts";
 import { parseDuration } from "../http/wire.ts";
 import type { SchedulerJob } from "./model.ts";
 
@@ -71,7 +72,8 @@ async function tryOnce(
     "X-CloudScheduler-JobName": job.name.split("/").at(-1) as string,
     "X-CloudScheduler-ScheduleTime": scheduleTime,
   };
-  if (target.oauthToken || target.oidcToken) headers.Authorization = "Bearer sandbox-token";
+  const authorization = schedulerAuthorization(target);
+  if (authorization) headers.Authorization = authorization;
   const method = target.httpMethod;
   try {
     const res = await fetch(targetUrl(target.uri, opts.cloudRunUrl), {

@@ -50,16 +50,6 @@ export const SCHEDULER_ENUMS: EnumTables = {
   },
 };
 
-/** Fields a client may write (camelCase as in JSON; update masks may use snake_case). */
-export const WRITABLE = [
-  "description",
-  "httpTarget",
-  "schedule",
-  "timeZone",
-  "retryConfig",
-  "attemptDeadline",
-] as const;
-
 /** @example isTimeZone("Europe/Berlin") // true */
 export function isTimeZone(zone: string): boolean {
   try {

@@ -9,7 +9,8 @@ import { Collection } from "../http/store.ts";
 import { encodeEnums, paginate, wantsIntEnums } from "../http/wire.ts";
 import { SchedulerClock } from "./clock.ts";
 import { type AttemptResult, attempt } from "./fire.ts";
-import { camel, nextRun, normaliseJob, SCHEDULER_ENUMS, type SchedulerJob, WRITABLE } from "./model.ts";
+import { applyMask } from "./mask.ts";
+import { nextRun, normaliseJob, SCHEDULER_ENUMS, type SchedulerJob } from "./model.ts";
 
 export interface SchedulerOptions {
   dataDir?: string;
@@ -144,19 +145,11 @@ export async function startScheduler(opts: SchedulerOptions = {}): Promise<Sched
     .add("PATCH", re(`/v1/${JOB}`), (req) => {
       const previous = mustGet(req.params.name as string);
       const body = req.body as Record<string, unknown>;
-      const mask = req.query.get("updateMask");
-      const paths = mask
-        ? mask.split(",").map((p) => camel(p.trim().split(".")[0] as string))
-        : Object.keys(body);
-      const next: Record<string, unknown> = { ...previous };
-      for (const path of paths) {
-        if (!(WRITABLE as readonly string[]).includes(path))
-          throw invalid(
-            `updateMask path ${JSON.stringify(path)} is not a writable field (${WRITABLE.join(", ")})`,
-          );
-        if (body[path] === undefined) delete next[path];
-        else next[path] = body[path];
-      }
+      const next = applyMask(
+        previous as unknown as Record<string, unknown>,
+        body,
+        req.query.get("updateMask"),
+      );
       return view(req, write(previous.name, next, previous));
     })
     .add("DELETE", re(`/v1/${JOB}`), (req) => {

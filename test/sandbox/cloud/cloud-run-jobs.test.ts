@@ -179,6 +179,94 @@ describe("Cloud Run jobs", () => {
     expect(await errorCode(jobs.getJob({ name }))).toBe(5);
   });
 
+  it("answers create, update and delete with done:false, and the client's first poll finds them done", async () => {
+    const name = `${PARENT}/jobs/polled`;
+    const seen: [string, boolean | null | undefined, boolean | null | undefined][] = [];
+    const [created] = await jobs.createJob({ parent: PARENT, jobId: "polled", job: jobBody([]) });
+    const createdDone = created.done;
+    expect((await created.promise())[0].name).toBe(name);
+    seen.push(["create", createdDone, created.done]);
+    const [updated] = await jobs.updateJob({ job: { ...jobBody(["--x"]), name } });
+    const updatedDone = updated.done;
+    expect((await updated.promise())[0].generation?.toString()).toBe("2");
+    seen.push(["update", updatedDone, updated.done]);
+    const [deleted] = await jobs.deleteJob({ name });
+    const deletedDone = deleted.done;
+    expect((await deleted.promise())[0].name).toBe(name);
+    seen.push(["delete", deletedDone, deleted.done]);
+    expect(seen).toEqual([
+      ["create", false, true],
+      ["update", false, true],
+      ["delete", false, true],
+    ]);
+  });
+
+  it("over the wire, a job write's operation carries the Job as metadata and is done on the next GET", async () => {
+    const url = `${sandbox.urls.cloudRun}/v2/${PARENT}/jobs?jobId=wire-op`;
+    const res = await fetch(url, { method: "POST", body: JSON.stringify(jobBody([])) });
+    const op = await res.json();
+    expect([res.status, op.done, op.metadata["@type"], op.metadata.name, op.response]).toEqual([
+      200,
+      false,
+      "type.googleapis.com/google.cloud.run.v2.Job",
+      `${PARENT}/jobs/wire-op`,
+      undefined,
+    ]);
+    const polled = await (await fetch(`${sandbox.urls.cloudRun}/v2/${op.name}`)).json();
+    expect([polled.done, polled.response.name]).toEqual([true, `${PARENT}/jobs/wire-op`]);
+  });
+
+  it("keeps every writable field (binaryAuthorization, client, launchStage…) and computes output-only ones", async () => {
+    const name = `${PARENT}/jobs/all-fields`;
+    const extra = {
+      binaryAuthorization: { useDefault: true },
+      client: "scheduler-jobs-ops",
+      clientVersion: "1.2.3",
+      launchStage: "BETA" as const,
+      annotations: { "example.com/owner": "ops" },
+    };
+    const [created] = await jobs.createJob({
+      parent: PARENT,
+      jobId: "all-fields",
+      job: { ...jobBody([]), ...extra },
+    });
+    await created.promise();
+    const [before] = await jobs.getJob({ name });
+    // A PATCH that repeats the fields (as provisioning does) plus forged output-only values.
+    const forged = { uid: "forged", generation: 99, executionCount: 42, reconciling: true };
+    const [updated] = await jobs.updateJob({
+      job: { ...before, ...forged, template: jobBody(["--y"]).template },
+    });
+    await updated.promise();
+    const [after] = await jobs.getJob({ name });
+    expect({
+      binaryAuthorization: after.binaryAuthorization?.useDefault,
+      client: after.client,
+      clientVersion: after.clientVersion,
+      launchStage: after.launchStage,
+      annotations: after.annotations,
+      uid: after.uid,
+      generation: after.generation?.toString(),
+      executionCount: after.executionCount,
+      reconciling: after.reconciling,
+    }).toEqual({
+      binaryAuthorization: true,
+      client: "scheduler-jobs-ops",
+      clientVersion: "1.2.3",
+      launchStage: "BETA",
+      annotations: { "example.com/owner": "ops" },
+      uid: before.uid,
+      generation: "2",
+      executionCount: 0,
+      reconciling: false,
+    });
+    // UpdateJob replaces the job: a field the body leaves out is gone, and the stage falls back to GA.
+    const [replaced] = await jobs.updateJob({ job: { ...jobBody([]), name } });
+    await replaced.promise();
+    const [last] = await jobs.getJob({ name });
+    expect([last.binaryAuthorization ?? null, last.client, last.launchStage]).toEqual([null, "", "GA"]);
+  });
+
   it("answers with an injected fault, then normally once the fault is used up", async () => {
     sandbox.faults.set("cloudRun", { route: "GET /v2/*", status: 503, count: 1 });
     expect(await errorCode(jobs.getJob({ name: `${PARENT}/jobs/create-get` }))).toBe(14);

@@ -236,6 +236,22 @@ describe("executions", () => {
     await expect(clients.executions.getExecution({ name })).rejects.toMatchObject({ code: 5 });
   });
 
+  it("lists executions newest first, also when they start within the same millisecond", async () => {
+    const job = await createJob("burst", jobBody(["--exit", "0"]));
+    const started: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${sandbox.urls.cloudRun}/v2/${job}:run`, { method: "POST", body: "{}" });
+      started.push(((await res.json()) as { metadata: { name: string } }).metadata.name);
+    }
+    await Promise.all(started.map((name) => sandbox.cloudRun.executions.settled(name)));
+    // Make the same-millisecond case certain: give all three the first one's createTime.
+    const store = sandbox.cloudRun.executions.deps.executions;
+    const first = store.get(started[0] as string)?.createTime as string;
+    for (const name of started) Object.assign(store.get(name) ?? {}, { createTime: first });
+    const [list] = await clients.executions.listExecutions({ parent: job });
+    expect(list.map((e) => e.name)).toEqual([...started].reverse());
+  });
+
   it("deleting a job deletes its finished executions", async () => {
     const job = `${PARENT}/jobs/overrides`;
     const [list] = await clients.executions.listExecutions({ parent: job });

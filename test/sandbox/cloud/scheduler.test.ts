@@ -110,6 +110,71 @@ describe("Cloud Scheduler jobs", () => {
     ).rejects.toMatchObject({ code: 3 });
   });
 
+  it("a nested update mask replaces only that field and keeps its siblings", async () => {
+    const name = `${PARENT}/jobs/masked`;
+    await scheduler.createJob({ parent: PARENT, job: trigger("masked", "0 4 * * *") });
+    // Out of band (another tool, the console): the backoff becomes 30s.
+    await scheduler.updateJob({
+      job: { name, retryConfig: { minBackoffDuration: { seconds: 30 } } },
+      updateMask: { paths: ["retry_config.min_backoff_duration"] },
+    });
+    await scheduler.updateJob({
+      job: { name, retryConfig: { retryCount: 3 } },
+      updateMask: { paths: ["retry_config.retry_count"] },
+    });
+    const [job] = await scheduler.getJob({ name });
+    expect([job.retryConfig?.retryCount, Number(job.retryConfig?.minBackoffDuration?.seconds)]).toEqual([
+      3, 30,
+    ]);
+  });
+
+  it("accepts the mask retryConfig,httpTarget.headers without repeating the target's uri", async () => {
+    const name = `${PARENT}/jobs/masked`;
+    const [updated] = await scheduler.updateJob({
+      job: { name, retryConfig: { retryCount: 2 }, httpTarget: { headers: { "X-Run": "nightly" } } },
+      updateMask: { paths: ["retryConfig", "httpTarget.headers"] },
+    });
+    expect({
+      uri: updated.httpTarget?.uri,
+      headers: updated.httpTarget?.headers,
+      scope: updated.httpTarget?.oauthToken?.scope,
+      retryCount: updated.retryConfig?.retryCount,
+      minBackoff: Number(updated.retryConfig?.minBackoffDuration?.seconds),
+    }).toEqual({
+      uri: `https://run.googleapis.com/v2/${PARENT}/jobs/nightly:run`,
+      headers: { "X-Run": "nightly" },
+      scope: "https://www.googleapis.com/auth/cloud-platform",
+      retryCount: 2,
+      // The whole retryConfig was in the mask: what the body leaves out gets its default.
+      minBackoff: 5,
+    });
+  });
+
+  it("setting httpTarget.oidcToken by mask clears the oauthToken (they are one of)", async () => {
+    const name = `${PARENT}/jobs/masked`;
+    const oidcToken = {
+      serviceAccountEmail: "invoker@sandbox-project.iam.gserviceaccount.com",
+      audience: "x",
+    };
+    const [updated] = await scheduler.updateJob({
+      job: { name, httpTarget: { oidcToken } },
+      updateMask: { paths: ["http_target.oidc_token"] },
+    });
+    expect([updated.httpTarget?.oauthToken ?? null, updated.httpTarget?.oidcToken]).toEqual([
+      null,
+      oidcToken,
+    ]);
+  });
+
+  it.each([["httpTarget.nope"], ["state"], ["schedule.minutes"], ["retry_config.retry_count.x"]])(
+    "refuses the update mask path %s with 400 INVALID_ARGUMENT",
+    async (path) => {
+      await expect(
+        scheduler.updateJob({ job: { name: `${PARENT}/jobs/masked` }, updateMask: { paths: [path] } }),
+      ).rejects.toMatchObject({ code: 3 });
+    },
+  );
+
   it("computes the next run in the job's time zone across the DST change", () => {
     // Europe/Berlin moves to summer time on 2026-03-29: 09:00 local is 08:00Z before, 07:00Z after.
     expect(nextRun("0 9 * * *", "Europe/Berlin", new Date("2026-03-28T00:00:00Z")).toISOString()).toBe(
@@ -162,6 +227,37 @@ describe("Cloud Scheduler jobs", () => {
     await expect(scheduler.getJob({ name: `${PARENT}/jobs/broken` })).rejects.toMatchObject({ code: 5 });
   });
 
+  it.each([
+    [
+      "an oidcToken",
+      { oidcToken: { serviceAccountEmail: "invoker@sandbox-project.iam.gserviceaccount.com" } },
+      16,
+      401,
+    ],
+    [
+      "an oauthToken with a scope other than cloud-platform",
+      { oauthToken: { scope: "https://www.googleapis.com/auth/devstorage.read_only" } },
+      7,
+      403,
+    ],
+  ])(
+    "Cloud Run's :run refuses a trigger with %s, which the job's status records",
+    async (_, token, code, http) => {
+      const id = `auth-${code}`;
+      const base = trigger(id, "0 5 * * *");
+      const { oauthToken: _ignored, ...httpTarget } = base.httpTarget;
+      const before = await executionCount();
+      await scheduler.createJob({
+        parent: PARENT,
+        job: { ...base, retryConfig: { retryCount: 0 }, httpTarget: { ...httpTarget, ...token } },
+      });
+      const [ran] = await scheduler.runJob({ name: `${PARENT}/jobs/${id}` });
+      expect([ran.status?.code, ran.status?.message?.includes(`answered ${http}`)]).toEqual([code, true]);
+      expect(await executionCount()).toBe(before);
+      await scheduler.deleteJob({ name: `${PARENT}/jobs/${id}` });
+    },
+  );
+
   it("runJob fires at once; the clock can also be moved over HTTP", async () => {
     const before = await executionCount();
     await scheduler.runJob({ name: `${PARENT}/jobs/daily-reset` });
@@ -209,7 +305,7 @@ describe("Cloud Scheduler jobs", () => {
       expect(seen).toHaveLength(1);
       expect(seen[0]).toMatchObject({ method: "PUT", body: "hello" });
       expect(seen[0]?.headers).toMatchObject({
-        authorization: "Bearer sandbox-token",
+        authorization: "Bearer sandbox-oauth-token",
         "x-custom": "1",
         "x-cloudscheduler": "true",
       });
