@@ -77,8 +77,21 @@ function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
+/**
+ * A rejection nobody awaited (a library's fire-and-forget promise, e.g. google-auth inside a client) would
+ * end the process with a stack trace: report it as `error: …` and fail, like any other error.
+ */
+function catchUnhandled(): { error: unknown } {
+  const seen: { error: unknown } = { error: undefined };
+  process.on("unhandledRejection", (error) => {
+    seen.error ??= error ?? new Error("unhandled rejection");
+  });
+  return seen;
+}
+
 if (import.meta.main) {
-  const code = await main(process.argv.slice(2), {
+  const unhandled = catchUnhandled();
+  let code = await main(process.argv.slice(2), {
     env: process.env,
     stdin: process.stdin,
     isTTY: Boolean(process.stdout.isTTY && process.stdin.isTTY),
@@ -86,5 +99,11 @@ if (import.meta.main) {
     // The checkout's root, wherever the operator stands: .sandbox/endpoints.json and git live there.
     cwd: resolve(import.meta.dirname, "../.."),
   });
+  // When the command failed it said why already; a stray rejection only matters when it thinks it succeeded.
+  if (unhandled.error !== undefined && code === EXIT.ok) {
+    const { error } = unhandled;
+    println(process.stderr, `error: ${error instanceof Error ? error.message : String(error)}`);
+    code = EXIT.failed;
+  }
   process.exitCode = code;
 }

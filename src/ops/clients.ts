@@ -2,7 +2,8 @@
  * The official Google clients, created lazily (each import costs ~150 ms) and pointed at the target.
  *
  * Emulator targets get the REST transport on plain HTTP with a pass-through auth client, so the code path is
- * the production one but nothing probes the metadata server. Google targets use Application Default Credentials.
+ * the production one but nothing probes the metadata server. Google targets use the credentials file that
+ * resolveTarget checked (`target.keyFile`, `~` expanded), passed explicitly as their `auth` (credentials.ts).
  *
  * @example
  * const clients = createClients(target);
@@ -12,6 +13,7 @@ import type { ExecutionsClient, JobsClient } from "@google-cloud/run";
 import type { CloudSchedulerClient } from "@google-cloud/scheduler";
 import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import type { ClientOptions } from "google-gax";
+import { googleAuth } from "./credentials.ts";
 import type { Target } from "./target.ts";
 
 export interface Clients {
@@ -44,44 +46,84 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
   };
 }
 
-/** Clients bound to the target's endpoints; nothing is imported until first use. */
+/** What every Google client has: `initialize()` creates its stub (and reads the credentials), `close()`. */
+interface GoogleClient {
+  initialize(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * Clients bound to the target's endpoints; nothing is imported until first use.
+ *
+ * Each client is initialised when made, so a credentials problem (an unreadable or malformed key file)
+ * rejects the `await clients.jobs()` that the command awaits. Left to the first call, the generated
+ * clients re-throw it from an un-awaited `initialize().catch(…)`: an unhandled rejection that ends the
+ * process with a stack trace.
+ */
 export function createClients(target: Target): Clients {
+  const auth = once(async () => (target.keyFile ? googleAuth(target.keyFile) : undefined));
+  const google = async (): Promise<ClientOptions> => {
+    const made = await auth();
+    return { projectId: target.env.project, ...(made ? { auth: made } : {}) };
+  };
   const options = (url: string | undefined): Promise<ClientOptions> =>
-    url ? emulatorOptions(url) : Promise.resolve({ projectId: target.env.project });
-  const made: { close(): Promise<void> }[] = [];
-  const track = <T extends { close(): Promise<void> }>(client: T): T => {
+    url ? emulatorOptions(url) : google();
+  const made: GoogleClient[] = [];
+  const ready = async <T extends GoogleClient>(client: T, api: string): Promise<T> => {
     made.push(client);
+    try {
+      await client.initialize();
+    } catch (error) {
+      throw credentialsError(error, api, target);
+    }
     return client;
   };
   return {
     jobs: once(async () => {
       const { JobsClient } = await import("@google-cloud/run");
-      return track(new JobsClient(await options(target.endpoints?.cloudRun)));
+      return ready(new JobsClient(await options(target.endpoints?.cloudRun)), "Cloud Run");
     }),
     executions: once(async () => {
       const { ExecutionsClient } = await import("@google-cloud/run");
-      return track(new ExecutionsClient(await options(target.endpoints?.cloudRun)));
+      return ready(new ExecutionsClient(await options(target.endpoints?.cloudRun)), "Cloud Run");
     }),
     scheduler: once(async () => {
       const { CloudSchedulerClient } = await import("@google-cloud/scheduler");
-      return track(new CloudSchedulerClient(await options(target.endpoints?.scheduler)));
+      return ready(new CloudSchedulerClient(await options(target.endpoints?.scheduler)), "Cloud Scheduler");
     }),
     secrets: once(async () => {
       const { SecretManagerServiceClient } = await import("@google-cloud/secret-manager");
-      return track(new SecretManagerServiceClient(await options(target.endpoints?.secretManager)));
+      return ready(
+        new SecretManagerServiceClient(await options(target.endpoints?.secretManager)),
+        "Secret Manager",
+      );
     }),
     accessToken: once(async () => {
       if (target.endpoints) return null;
       const { googleAuthLibrary } = await import("google-gax");
-      const auth = new googleAuthLibrary.GoogleAuth({
-        scopes: ["https://www.googleapis.com/auth/cloud-platform"],
-      });
-      return (await auth.getAccessToken()) ?? null;
+      const client =
+        (await auth()) ??
+        new googleAuthLibrary.GoogleAuth({ scopes: ["https://www.googleapis.com/auth/cloud-platform"] });
+      try {
+        return (await client.getAccessToken()) ?? null;
+      } catch (error) {
+        throw credentialsError(error, "Cloud Logging", target);
+      }
     }),
     async close() {
       await Promise.allSettled(made.map((client) => client.close()));
     },
   };
+}
+
+/** A failure to set up a client, with the credentials file it used and the fix. */
+function credentialsError(error: unknown, api: string, target: Target): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!target.keyFile) return new Error(`cannot reach ${api}: ${message}`, { cause: error });
+  return new Error(
+    `cannot use the Google credentials in ${target.keyFile} for ${api}: ${message}; point GOOGLE_APPLICATION_CREDENTIALS at a valid service-account key or run \`gcloud auth application-default login\``,
+    { cause: error },
+  );
 }
 
 /** `projects/{p}/locations/{r}`: the parent of every job of the target. */

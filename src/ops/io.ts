@@ -30,6 +30,8 @@ export interface Io {
   cwd?: string;
   /** Poll interval while waiting for an execution (tests shorten it). */
   pollMs?: number;
+  /** How long a finished execution's summary lines may take to reach Cloud Logging (tests shorten it). */
+  logWaitMs?: number;
 }
 
 /** Exit codes: 0 done, 1 failed or aborted, 2 bad invocation or configuration. */
@@ -48,6 +50,7 @@ export function resolveIo(partial: Partial<Io> = {}): Io {
     interrupt: partial.interrupt,
     cwd: partial.cwd ?? process.cwd(),
     pollMs: partial.pollMs ?? 1000,
+    logWaitMs: partial.logWaitMs ?? 10_000,
   };
 }
 

@@ -21,13 +21,31 @@ interface LogEntry {
   labels?: Record<string, string>;
 }
 
-/** At most this many pages of 1,000 entries are read (newest first); anything older is only counted up to there. */
+/** At most this many non-empty pages of 1,000 entries are read (newest first); older ones are not counted. */
 const MAX_PAGES = 5;
+/**
+ * How long one read may page. Cloud Logging answers a long search with empty pages that carry a
+ * nextPageToken ("still searching"): those do not count toward MAX_PAGES, so time bounds them instead.
+ */
+const READ_BUDGET_MS = 30_000;
+/** Entries are searched from this long before the execution was created (clock skew, task start-up). */
+const SINCE_MARGIN_MS = 60_000;
 /** Lines shown by default: the end of a run is where its outcome and its error are. */
 export const TAIL_LINES = 500;
 
-export const executionFilter = (executionShortName: string): string =>
-  `resource.type="cloud_run_job" AND labels."run.googleapis.com/execution_name"="${executionShortName}"`;
+/**
+ * The entries:list filter for one execution. `since` (the execution's createTime) bounds the search: without a
+ * timestamp term Cloud Logging searches the whole retention period, which is slow and pages emptily.
+ *
+ * @example
+ * executionFilter("x-abc12", new Date("2026-11-22T10:00:00Z"))
+ * // 'resource.type="cloud_run_job" AND labels."run.googleapis.com/execution_name"="x-abc12" AND timestamp>="2026-11-22T09:59:00.000Z"'
+ */
+export function executionFilter(executionShortName: string, since?: Date | null): string {
+  const filter = `resource.type="cloud_run_job" AND labels."run.googleapis.com/execution_name"="${executionShortName}"`;
+  if (!since || Number.isNaN(since.getTime())) return filter;
+  return `${filter} AND timestamp>="${new Date(since.getTime() - SINCE_MARGIN_MS).toISOString()}"`;
+}
 
 function formatEntry(entry: LogEntry): string {
   const payload = entry.jsonPayload;
@@ -51,16 +69,27 @@ export interface ExecutionLogs {
   lines: string[];
   /** How many older lines are not in `lines`; a lower bound when `more`. */
   omitted: number;
-  /** More entries exist than were read (MAX_PAGES pages). */
+  /** More entries exist than were read (MAX_PAGES pages, or the time budget ran out). */
   more: boolean;
   /** The summary lines among the entries read, newest first. */
   summaries: RunSummary[];
+  /** Set by fetchLogs (report.ts) when a summary line was still missing after waiting: logs may be arriving. */
+  arriving?: boolean;
 }
 
 function summaryOf(entry: LogEntry): RunSummary | null {
   const payload = entry.jsonPayload;
   if (typeof payload?.status !== "string" || !("exit_code" in payload)) return null;
   return { status: payload.status, message: typeof payload.message === "string" ? payload.message : "" };
+}
+
+export interface LogsOptions {
+  /** Lines to keep (default TAIL_LINES). */
+  tail?: number;
+  /** When the execution was created: entries from a minute before are searched (see executionFilter). */
+  since?: Date | null;
+  /** How long paging may take (default 30 s); then `more` is set. */
+  budgetMs?: number;
 }
 
 /**
@@ -72,9 +101,11 @@ export async function executionLogs(
   target: Target,
   clients: Clients,
   executionShortName: string,
-  options: { tail?: number } = {},
+  options: LogsOptions = {},
 ): Promise<ExecutionLogs> {
   const tail = options.tail ?? TAIL_LINES;
+  const deadline = Date.now() + (options.budgetMs ?? READ_BUDGET_MS);
+  const filter = executionFilter(executionShortName, options.since);
   const url = `${target.loggingBase}/v2/entries:list`;
   const token = await clients.accessToken();
   const headers: Record<string, string> = { "content-type": "application/json" };
@@ -82,10 +113,10 @@ export async function executionLogs(
   const newestFirst: string[] = [];
   const logs: ExecutionLogs = { lines: [], omitted: 0, more: false, summaries: [] };
   let pageToken: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
+  for (let pages = 0; pages < MAX_PAGES; ) {
     const body = {
       resourceNames: [`projects/${target.env.project}`],
-      filter: executionFilter(executionShortName),
+      filter,
       orderBy: "timestamp desc",
       pageSize: 1000,
       ...(pageToken ? { pageToken } : {}),
@@ -98,6 +129,7 @@ export async function executionLogs(
       );
     }
     const json = (await response.body.json()) as { entries?: LogEntry[]; nextPageToken?: string };
+    if (json.entries?.length) pages++;
     for (const entry of json.entries ?? []) {
       const summary = summaryOf(entry);
       if (summary) logs.summaries.push(summary);
@@ -105,7 +137,7 @@ export async function executionLogs(
       else logs.omitted++;
     }
     pageToken = json.nextPageToken || undefined;
-    if (!pageToken) break;
+    if (!pageToken || Date.now() >= deadline) break;
   }
   logs.more = pageToken !== undefined;
   logs.lines = newestFirst.reverse();

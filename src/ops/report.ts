@@ -1,5 +1,5 @@
 /**
- * After an execution ends: read its logs once, tell a real success from a clean skip (exit 0 either way, but
+ * After an execution ends: read its logs (waiting for the late ones), tell a real success from a clean skip (exit 0 either way, but
  * an operator who ran a job must know it did nothing), and print the result block — status, duration, log
  * link and the tail of that execution's own logs, saying how much was left out.
  *
@@ -10,7 +10,7 @@
  */
 
 import type { Clients } from "./clients.ts";
-import { type ExecutionResult, formatDuration, shortName } from "./execution.ts";
+import { type ExecutionResult, formatDuration, shortName, toDate } from "./execution.ts";
 import { type Io, println, sleep } from "./io.ts";
 import { type ExecutionLogs, executionLogs } from "./logs.ts";
 import type { Target } from "./target.ts";
@@ -21,18 +21,31 @@ interface Context {
   target: Target;
 }
 
-/** The execution's logs; null (said on stderr) when they cannot be read. Retries while none are ingested yet. */
+/**
+ * The execution's logs; null (said on stderr) when they cannot be read. Cloud Logging ingests with a delay,
+ * so it reads again (every io.pollMs, for up to io.logWaitMs) until every task's summary line is in (for a
+ * cancelled run: until there are lines): a skip is only known from that line, and without it a skipped run
+ * would be reported as SUCCEEDED. When the lines never come, what there is is returned with `arriving` set
+ * (resultLines says so).
+ */
 export async function fetchLogs(result: ExecutionResult, context: Context): Promise<ExecutionLogs | null> {
   const { io, target, clients } = context;
   const name = shortName(result.name);
+  const since = toDate(result.execution.createTime);
+  // One summary line per task (retried tasks write more, hence "at least").
+  const tasks = Math.max(1, Number(result.execution.taskCount ?? 1));
+  // A cancelled task is killed, usually before it writes a summary: wait only for its first lines.
+  const complete = (logs: ExecutionLogs) =>
+    result.status === "cancelled" ? logs.lines.length > 0 : logs.summaries.length >= tasks;
+  const deadline = Date.now() + (io.logWaitMs ?? 10_000);
   try {
-    // Cloud Logging ingests with a few seconds' delay: an execution that just ended may show none yet.
-    let logs = await executionLogs(target, clients, name);
-    for (let retry = 0; logs.lines.length === 0 && retry < 3; retry++) {
-      await sleep(2 * (io.pollMs ?? 1000));
-      logs = await executionLogs(target, clients, name);
+    for (;;) {
+      const logs = await executionLogs(target, clients, name, { since });
+      if (complete(logs)) return logs;
+      if (Date.now() >= deadline) return { ...logs, arriving: true };
+      // Not cut short by Ctrl-C: the first press was the wait's (execution.ts), a second one exits.
+      await sleep(io.pollMs ?? 1000);
     }
-    return logs;
   } catch (error) {
     println(io.stderr, `could not read the logs of ${name}: ${(error as Error).message}`);
     return null;
@@ -45,7 +58,8 @@ export async function fetchLogs(result: ExecutionResult, context: Context): Prom
  */
 export function withSkip(result: ExecutionResult, logs: ExecutionLogs | null): ExecutionResult {
   const summaries = logs?.summaries ?? [];
-  if (result.status !== "succeeded" || summaries.length === 0) return result;
+  // Some tasks' lines still missing (`arriving`): one task's skip does not make the run a skip.
+  if (result.status !== "succeeded" || summaries.length === 0 || logs?.arriving) return result;
   if (!summaries.every((summary) => summary.status === "skipped")) return result;
   return { ...result, status: "skipped", message: summaries[0]?.message ?? "" };
 }
@@ -64,6 +78,12 @@ export function resultLines(result: ExecutionResult, logs: ExecutionLogs | null)
     lines.push(`… ${count} not shown; ${where}`);
   }
   lines.push(...logs.lines);
+  if (logs.arriving) {
+    const where = result.logUri ? `see ${result.logUri}` : "see the execution's logs in the console";
+    lines.push(
+      `… the run's summary line is not in the logs yet: they may still be arriving (the status above comes from Cloud Run alone); ${where}`,
+    );
+  }
   return lines;
 }
 

@@ -3,7 +3,8 @@
  *
  * - `sandbox`: endpoints from the environment (CLOUD_RUN_API_URL, …) or from `.sandbox/endpoints.json`
  *   written by `npm run sandbox`; neither → a ConfigError that says to start it.
- * - test / stage / prod: Google's endpoints with Application Default Credentials — unless
+ * - test / stage / prod: Google's endpoints with Application Default Credentials, checked here (a ConfigError
+ *   naming the variable, the path and the fix; `~` expanded) — unless
  *   CLOUD_RUN_API_URL is set, which points ANY environment at an emulator (a testing override: it is how the
  *   tests show that a declined prod confirmation sends nothing mutating). A notice says so on stderr.
  *
@@ -21,6 +22,7 @@ import {
   REFUSED_ENVIRONMENTS,
 } from "../runtime/environments.ts";
 import { ConfigError } from "../runtime/errors.ts";
+import { credentialsFile } from "./credentials.ts";
 import type { Io } from "./io.ts";
 
 export interface Endpoints {
@@ -39,6 +41,8 @@ export interface Target {
   runApiBase: string;
   /** Base URL of Cloud Logging `entries:list`. */
   loggingBase: string;
+  /** Google targets: the checked, `~`-expanded credentials file every client uses (credentials.ts). */
+  keyFile?: string | undefined;
 }
 
 /** Validates an environment name: `local` gets its own explanation, anything unknown lists the valid ones. */
@@ -113,9 +117,12 @@ export async function resolveTarget(name: string | undefined, io: Io): Promise<T
       `note: CLOUD_RUN_API_URL is set: "${env.name}" talks to the emulator at ${endpoints.cloudRun}, not to Google\n`,
     );
   }
+  // Every command that talks to Google checks its credentials first: exit 2 with the fix, not a stack trace.
+  const keyFile = endpoints ? undefined : await credentialsFile(io, env.name);
   return {
     env,
     endpoints,
+    keyFile,
     runApiBase: endpoints ? endpoints.cloudRun.replace(/\/$/, "") : "https://run.googleapis.com",
     loggingBase: endpoints ? endpoints.cloudRun.replace(/\/$/, "") : "https://logging.googleapis.com",
   };
