@@ -1,0 +1,172 @@
+/**
+ * `defineJob`'s validation: zod schemas with messages that name the job and the field, and every default
+ * filled in, so the catalog compares with `toEqual`. The job types live in ./job.ts.
+ */
+import { z } from "zod";
+import { cronProblem, timeZoneProblem } from "./catalog.ts";
+import { ENVIRONMENTS } from "./environments.ts";
+import { JobError } from "./errors.ts";
+import type { FlagSpec, FlagSpecs, JobDefinition, JobSpec, Resources, TriggerSettings } from "./job.ts";
+
+/** A job file that does not pass validation; `problems` holds one line per field. Raised at load. */
+export class JobDefinitionError extends JobError {
+  override readonly name = "JobDefinitionError";
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid job definition:\n  - ${problems.join("\n  - ")}`);
+    this.problems = problems;
+  }
+}
+
+/**
+ * The defaults `defineJob` fills in, in one place.
+ * Resources: the jobs only make HTTP calls and hold at most a page of orgs in memory, so 1 vCPU and
+ * 512Mi (the smallest memory Cloud Run's second-generation environment allows with 1 vCPU) is plenty;
+ * the old 2–4 Gi settings bought nothing but cost.
+ */
+export const JOB_DEFAULTS = {
+  resources: { cpu: "1", memory: "512Mi" } satisfies Resources,
+  tasks: 1,
+  /** 0 = Cloud Run runs every task at once; with one task it makes no difference. */
+  parallelism: 0,
+  trigger: { retryCount: 1, attemptDeadlineSeconds: 180, paused: false } satisfies TriggerSettings,
+} as const;
+
+/** Longest suffix any resource of a job gets (`-sandbox` + `-trigger`), so every name fits 63 chars. */
+const LONGEST_SUFFIX =
+  Math.max(...Object.values(ENVIRONMENTS).map((e) => e.resourceSuffix.length)) + "-trigger".length;
+export const MAX_JOB_NAME_LENGTH = 63 - LONGEST_SUFFIX;
+const MAX_TIMEOUT_SECONDS = 168 * 3600;
+
+const scheduleSchema = z.strictObject({ cron: z.string(), timeZone: z.string() }).superRefine((s, ctx) => {
+  const zoneProblem = timeZoneProblem(s.timeZone);
+  if (zoneProblem) ctx.addIssue({ code: "custom", path: ["timeZone"], message: zoneProblem });
+  const problem = cronProblem(s.cron, zoneProblem ? "Etc/UTC" : s.timeZone);
+  if (problem) ctx.addIssue({ code: "custom", path: ["cron"], message: problem });
+});
+
+const flagSchema = z.strictObject({
+  type: z.enum(["boolean", "string"]),
+  description: z.string().min(1),
+  schema: z.custom<z.ZodType>((v) => v instanceof z.ZodType, "must be a zod schema").optional(),
+  default: z.union([z.string(), z.boolean()]).optional(),
+});
+
+const int = (min: number, max: number, unit = "") =>
+  z.number().int().min(min, `must be at least ${min}${unit}`).max(max, `must be at most ${max}${unit}`);
+
+const specSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be lowercase letters, digits and inner dashes")
+      .max(
+        MAX_JOB_NAME_LENGTH,
+        `must be at most ${MAX_JOB_NAME_LENGTH} characters so that "<name>-sandbox-trigger" fits 63`,
+      ),
+    description: z.string().min(1, "must say what the job does"),
+    schedule: scheduleSchema.optional(),
+    timeoutSeconds: int(1, MAX_TIMEOUT_SECONDS, " s (Cloud Run allows 1 s to 168 h)"),
+    retries: int(0, 10, " (Cloud Run maxRetries)"),
+    resources: z
+      .strictObject({
+        cpu: z.string().regex(/^\d+(\.\d+)?$|^\d+m$/),
+        memory: z.string().regex(/^\d+(Mi|Gi)$/),
+      })
+      .partial()
+      .optional(),
+    tasks: int(1, 10_000, " (Cloud Run tasks per execution)").optional(),
+    parallelism: int(0, 10_000).optional(),
+    trigger: z
+      .strictObject({
+        retryCount: int(0, 5, " (Cloud Scheduler retryCount)"),
+        attemptDeadlineSeconds: int(15, 1800, " s (Cloud Scheduler attemptDeadline)"),
+        paused: z.boolean(),
+      })
+      .partial()
+      .optional(),
+    skipIfRunning: z.boolean().optional(),
+    uses: z
+      .array(z.enum(["admin-api", "supabase", "bigquery"]))
+      .refine((u) => new Set(u).size === u.length, "lists a dependency twice"),
+    flags: z
+      .record(z.string().regex(/^[a-z][a-z0-9-]*$/, "flag names are kebab-case"), flagSchema)
+      .optional(),
+    env: z
+      .custom<z.ZodObject>((v) => v instanceof z.ZodObject, "must be a z.object of environment keys")
+      .optional(),
+    run: z.custom<(...args: never[]) => unknown>((v) => typeof v === "function", "must be an async function"),
+  })
+  .superRefine((spec, ctx) => {
+    if (!spec.schedule && spec.trigger) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["trigger"],
+        message: "only scheduled jobs have a trigger; add a schedule or remove it",
+      });
+    }
+    const resources = { ...JOB_DEFAULTS.resources, ...spec.resources };
+    const problem = resourceProblem(resources.cpu, resources.memory);
+    if (problem) ctx.addIssue({ code: "custom", path: ["resources"], message: problem });
+    if ((spec.parallelism ?? 0) > (spec.tasks ?? 1)) {
+      ctx.addIssue({ code: "custom", path: ["parallelism"], message: "must not exceed tasks" });
+    }
+  });
+
+/** Cloud Run's CPU/memory pairs (second-generation environment, the one jobs run in). */
+const CPU_CHOICES = [1, 2, 4, 6, 8];
+const MIN_MEMORY_MI_FOR_CPU: Record<number, number> = { 1: 512, 2: 512, 4: 2048, 6: 4096, 8: 4096 };
+const MAX_MEMORY_MI_FOR_CPU: Record<number, number> = { 1: 4096, 2: 8192, 4: 16384, 6: 24576, 8: 32768 };
+
+/** Why Cloud Run would refuse this CPU/memory pair, or null. @example resourceProblem("4", "512Mi") */
+export function resourceProblem(cpu: string, memory: string): string | null {
+  const vcpu = cpu.endsWith("m") ? Number(cpu.slice(0, -1)) / 1000 : Number(cpu);
+  const mi = Number(memory.slice(0, -2)) * (memory.endsWith("Gi") ? 1024 : 1);
+  if (!CPU_CHOICES.includes(vcpu)) return `cpu "${cpu}": Cloud Run jobs take 1, 2, 4, 6 or 8 vCPU`;
+  const min = MIN_MEMORY_MI_FOR_CPU[vcpu] as number;
+  const max = MAX_MEMORY_MI_FOR_CPU[vcpu] as number;
+  if (mi < min) return `memory "${memory}": ${vcpu} vCPU needs at least ${min}Mi`;
+  if (mi > max)
+    return `memory "${memory}": ${vcpu} vCPU allows at most ${max}Mi (more memory needs more CPU)`;
+  return null;
+}
+
+/**
+ * Validate a job and fill every default. Throws `JobDefinitionError` naming the job and each bad field.
+ *
+ * @example
+ * export default defineJob({
+ *   name: "stale-cleanup", description: "Fix stale quota rows.", uses: ["admin-api"],
+ *   schedule: { cron: "0 2 * * *", timeZone: "Etc/UTC" }, timeoutSeconds: 600, retries: 1,
+ *   async run(ctx) { return { status: "succeeded", message: "done" }; },
+ * });
+ */
+export function defineJob<S extends FlagSpecs = Record<never, FlagSpec>, E extends z.ZodObject = z.ZodObject>(
+  spec: JobSpec<S, E>,
+): JobDefinition<S, E> {
+  const parsed = specSchema.safeParse(spec);
+  if (!parsed.success) {
+    const who = typeof spec?.name === "string" ? `job "${spec.name}"` : "job (no name)";
+    throw new JobDefinitionError(
+      parsed.error.issues.map((i) => `${who}: ${i.path.join(".") || "(definition)"}: ${i.message}`),
+    );
+  }
+  const scheduled = spec.schedule !== undefined;
+  return {
+    name: spec.name,
+    description: spec.description,
+    schedule: spec.schedule ? { cron: spec.schedule.cron, timeZone: spec.schedule.timeZone } : null,
+    timeoutSeconds: spec.timeoutSeconds,
+    retries: spec.retries,
+    resources: { ...JOB_DEFAULTS.resources, ...spec.resources },
+    tasks: spec.tasks ?? JOB_DEFAULTS.tasks,
+    parallelism: spec.parallelism ?? JOB_DEFAULTS.parallelism,
+    trigger: scheduled ? { ...JOB_DEFAULTS.trigger, ...spec.trigger } : null,
+    // Scheduler delivery is at-least-once and a slow run can overlap the next tick: scheduled jobs guard.
+    skipIfRunning: spec.skipIfRunning ?? scheduled,
+    uses: [...spec.uses],
+    flags: spec.flags ?? ({} as S),
+    env: spec.env ?? null,
+    run: spec.run,
+  };
+}
