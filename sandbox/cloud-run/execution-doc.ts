@@ -3,19 +3,11 @@
  * overrides, with its task env resolved (secrets included) the way Cloud Run does at task start.
  */
 import { randomUUID } from "node:crypto";
-import type { Condition, Container, EnvVar, JobResource, TaskTemplate } from "./model.ts";
+import type { Condition, Container, EnvVar, JobResource, ResourceMeta, TaskTemplate } from "./model.ts";
 
-export interface ExecutionResource {
-  name: string;
-  uid: string;
-  generation: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  createTime: string;
+export interface ExecutionResource extends ResourceMeta {
   startTime?: string;
   completionTime?: string;
-  updateTime: string;
-  launchStage: string;
   job: string;
   parallelism: number;
   taskCount: number;

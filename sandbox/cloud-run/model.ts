@@ -41,7 +41,8 @@ export interface Condition {
   severity?: string;
   executionReason?: string;
 }
-export interface JobResource {
+/** The metadata every Cloud Run v2 resource carries (Job, Execution). */
+export interface ResourceMeta {
   name: string;
   uid: string;
   generation: string;
@@ -50,6 +51,9 @@ export interface JobResource {
   createTime: string;
   updateTime: string;
   launchStage: string;
+}
+
+export interface JobResource extends ResourceMeta {
   template: ExecutionTemplate;
   observedGeneration: string;
   terminalCondition: Condition;
