@@ -19,7 +19,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Handler, parseUrl, readJson, sendJson } from "./service.ts";
 
-export type ServiceName = "cloudRun" | "scheduler" | "secretManager" | "bigquery" | "supabase" | "adminApi";
+export type ServiceName =
+  | "cloudRun"
+  | "scheduler"
+  | "secretManager"
+  | "monitoring"
+  | "bigquery"
+  | "supabase"
+  | "adminApi";
 
 export interface FaultRule {
   /** `"METHOD /path"`, `"/path"`, either ending in `*` for a prefix, or `"*"`. */

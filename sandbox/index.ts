@@ -13,6 +13,7 @@ import { startAdminApi } from "./admin-api/server.ts";
 import { startWarehouse } from "./admin-api/warehouse.ts";
 import { startBigQuery } from "./bigquery/server.ts";
 import { type CloudRun, startCloudRun } from "./cloud-run/server.ts";
+import { type Monitoring, startMonitoring } from "./monitoring/server.ts";
 import { createFaults, type FaultRule, type Faults, type ServiceName } from "./faults.ts";
 import type { SandboxClock } from "./scheduler/clock.ts";
 import { startScheduler } from "./scheduler/server.ts";
@@ -31,6 +32,8 @@ export const SANDBOX = {
   caRootApiKey: "sandbox-root-key",
   supabaseAccessToken: "sandbox-supabase-token",
   supabaseProjectRef: "sandboxprojectref000",
+  /** The one notification channel the sandbox's Monitoring has (an e-mail channel nobody receives). */
+  alertChannel: "Sandbox on-call",
 } as const;
 
 /** The sandbox's fixed variables (AGENTS.md "Sandbox endpoints"); the URLs are added as services start. */
@@ -71,6 +74,7 @@ export interface Sandbox {
     cloudRun: string;
     scheduler: string;
     secretManager: string;
+    monitoring: string;
     adminApi?: string;
     bigquery?: string;
     supabase?: string;
@@ -79,6 +83,8 @@ export interface Sandbox {
   faults: Faults;
   /** The Cloud Run emulator (tests wait on `cloudRun.executions.settled(name)`). */
   cloudRun: CloudRun;
+  /** The Monitoring emulator: `monitoring.evaluator.evaluate()` / `.incidents` (also `GET /sandbox/incidents`). */
+  monitoring: Monitoring;
   stop(): Promise<void>;
 }
 
@@ -145,12 +151,34 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     stops.push(() => scheduler.stop());
     env.CLOUD_SCHEDULER_API_URL = scheduler.service.url;
 
+    const monitoring = await startMonitoring({
+      project: SANDBOX.project,
+      location: SANDBOX.location,
+      now: () => scheduler.clock.now(),
+      executions: () =>
+        cloudRun.executions.deps.executions.values().map((e) => ({
+          job: e.job,
+          name: e.name,
+          completed: Boolean(e.completionTime),
+          succeeded: e.succeededCount === e.taskCount,
+        })),
+      channels: [
+        { displayName: SANDBOX.alertChannel, type: "email", labels: { email_address: "oncall@sandbox.invalid" } },
+      ],
+      ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+      autoEvaluate: opts.scheduler?.autoTick ?? true,
+      wrap: (h) => faults.wrap("monitoring", h),
+    });
+    stops.push(() => monitoring.stop());
+    env.MONITORING_API_URL = monitoring.service.url;
+
     await data;
 
     const urls = {
       cloudRun: cloudRun.service.url,
       scheduler: scheduler.service.url,
       secretManager: secrets.service.url,
+      monitoring: monitoring.service.url,
       ...(env.API_SERVICE_URL ? { adminApi: env.API_SERVICE_URL } : {}),
       ...(env.BIGQUERY_API_URL ? { bigquery: env.BIGQUERY_API_URL } : {}),
       ...(env.SUPABASE_API_URL ? { supabase: env.SUPABASE_API_URL } : {}),
@@ -163,6 +191,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       clock: scheduler.clock,
       faults,
       cloudRun,
+      monitoring,
       stop: () => {
         // Scheduler first (no new executions), then Cloud Run (tasks stopped), then the rest.
         stopping ??= (async () => {
