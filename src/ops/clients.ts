@@ -9,10 +9,12 @@
  * const clients = createClients(target);
  * const [jobs] = await (await clients.jobs()).listJobs({ parent: target.parent });
  */
+import type { AlertPolicyServiceClient, NotificationChannelServiceClient } from "@google-cloud/monitoring";
 import type { ExecutionsClient, JobsClient } from "@google-cloud/run";
 import type { CloudSchedulerClient } from "@google-cloud/scheduler";
 import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import type { ClientOptions } from "google-gax";
+import { ConfigError } from "../runtime/errors.ts";
 import { googleAuth } from "./credentials.ts";
 import type { Target } from "./target.ts";
 
@@ -21,6 +23,9 @@ export interface Clients {
   executions(): Promise<ExecutionsClient>;
   scheduler(): Promise<CloudSchedulerClient>;
   secrets(): Promise<SecretManagerServiceClient>;
+  /** Cloud Monitoring (alerting/): the sandbox's emulator at MONITORING_API_URL, else Google's. */
+  alertPolicies(): Promise<AlertPolicyServiceClient>;
+  notificationChannels(): Promise<NotificationChannelServiceClient>;
   /** A bearer token for REST calls without a client library (Cloud Logging); null for emulators. */
   accessToken(): Promise<string | null>;
   close(): Promise<void>;
@@ -98,6 +103,17 @@ export function createClients(target: Target): Clients {
         "Secret Manager",
       );
     }),
+    alertPolicies: once(async () => {
+      const { AlertPolicyServiceClient } = await import("@google-cloud/monitoring");
+      return ready(new AlertPolicyServiceClient(await options(monitoringUrl(target))), "Cloud Monitoring");
+    }),
+    notificationChannels: once(async () => {
+      const { NotificationChannelServiceClient } = await import("@google-cloud/monitoring");
+      return ready(
+        new NotificationChannelServiceClient(await options(monitoringUrl(target))),
+        "Cloud Monitoring",
+      );
+    }),
     accessToken: once(async () => {
       if (target.endpoints) return null;
       const { googleAuthLibrary } = await import("google-gax");
@@ -114,6 +130,17 @@ export function createClients(target: Target): Clients {
       await Promise.allSettled(made.map((client) => client.close()));
     },
   };
+}
+
+/** An emulator target must have a Monitoring emulator too: never Google's API from the sandbox. */
+function monitoringUrl(target: Target): string | undefined {
+  if (!target.endpoints) return undefined;
+  const url = target.endpoints.env.MONITORING_API_URL;
+  if (!url)
+    throw new ConfigError(
+      `the emulator at ${target.endpoints.cloudRun} publishes no MONITORING_API_URL: restart the sandbox (npm run sandbox), or pass --no-alerts`,
+    );
+  return url;
 }
 
 /** A failure to set up a client, with the credentials file it used and the fix. */

@@ -28,6 +28,12 @@ export interface Environment {
   invokerServiceAccount: string;
   /** Operators must confirm every change or run. */
   requiresConfirmation: boolean;
+  /**
+   * Cloud Monitoring notification channels (display names) the alert policies notify. They are created by
+   * people (an e-mail, Slack or PagerDuty channel), never by this suite; create-all-jobs refuses to deploy
+   * alerts when one is missing.
+   */
+  alertChannels: readonly string[];
 }
 
 const testingProject = "cloudact-testing-1";
@@ -47,6 +53,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, Environment>> = {
     jobServiceAccount: `scheduler-jobs-runner@${testingProject}.iam.gserviceaccount.com`,
     invokerServiceAccount: `scheduler-jobs-invoker@${testingProject}.iam.gserviceaccount.com`,
     requiresConfirmation: false,
+    alertChannels: ["scheduler-jobs on-call (test)"],
   },
   stage: {
     name: "stage",
@@ -61,6 +68,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, Environment>> = {
     jobServiceAccount: `scheduler-jobs-runner@${testingProject}.iam.gserviceaccount.com`,
     invokerServiceAccount: `scheduler-jobs-invoker@${testingProject}.iam.gserviceaccount.com`,
     requiresConfirmation: false,
+    alertChannels: ["scheduler-jobs on-call (stage)"],
   },
   prod: {
     name: "prod",
@@ -75,6 +83,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, Environment>> = {
     jobServiceAccount: "scheduler-jobs-runner@cloudact-prod.iam.gserviceaccount.com",
     invokerServiceAccount: "scheduler-jobs-invoker@cloudact-prod.iam.gserviceaccount.com",
     requiresConfirmation: true,
+    alertChannels: ["scheduler-jobs on-call (prod)"],
   },
   sandbox: {
     name: "sandbox",
@@ -93,6 +102,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, Environment>> = {
     jobServiceAccount: "scheduler-jobs-runner@sandbox-project.iam.gserviceaccount.com",
     invokerServiceAccount: "scheduler-jobs-invoker@sandbox-project.iam.gserviceaccount.com",
     requiresConfirmation: false,
+    alertChannels: ["Sandbox on-call"],
   },
 };
 

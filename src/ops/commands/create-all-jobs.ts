@@ -9,6 +9,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { z } from "zod";
+import { ConfigError } from "../../runtime/errors.ts";
+import { type AlertPlan, alertCount, alertPlanJson, applyAlertPlan, formatAlertPlan, planAlerts, resolveChannels } from "../alerting/plan.ts";
 import { resolveApiUrl } from "../api-url.ts";
 import { applyPlan } from "../apply.ts";
 import { parseCommandArgs } from "../args.ts";
@@ -23,12 +25,13 @@ import { preflight } from "../preflight.ts";
 import { resolveTarget } from "../target.ts";
 
 const USAGE =
-  "create-all-jobs <env> [--plan] [--prune] [--image <ref>] [--api-url <https-url>] [--yes] [--json]";
+  "create-all-jobs <env> [--plan] [--prune] [--no-alerts] [--image <ref>] [--api-url <https-url>] [--yes] [--json]";
 
 const Args = z.object({
   positionals: z.array(z.string()).length(1, "pass exactly one environment"),
   plan: z.boolean().default(false),
   prune: z.boolean().default(false),
+  "no-alerts": z.boolean().default(false),
   image: z.string().min(1).optional(),
   "api-url": z.string().min(1).optional(),
   yes: z.boolean().default(false),
@@ -51,6 +54,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     {
       plan: { type: "boolean" },
       prune: { type: "boolean" },
+      "no-alerts": { type: "boolean" },
       image: { type: "string" },
       "api-url": { type: "string" },
       yes: { type: "boolean", short: "y" },
@@ -70,20 +74,25 @@ async function run(argv: string[], io: Io): Promise<number> {
     const options = { image: args.image, commit: sourceCommit(io), apiUrl };
     const desired = desiredState(catalog, target, options);
     await preflight(target, clients, desired.secrets, io);
+    const alerts = args["no-alerts"] ? null : await alertsPlan(clients, target, catalog, io);
     const plan = buildPlan(desired, await readActual(clients, target), target, { image: args.image });
-    if (args.json) printJson(io, planJson(plan));
-    else human.write(formatPlan(plan, target, args.prune));
+    if (args.json) printJson(io, { ...planJson(plan), ...(alerts ? { alerts: alertPlanJson(alerts) } : {}) });
+    else human.write(formatPlan(plan, target, args.prune) + (alerts ? formatAlertPlan(alerts, args.prune) : ""));
     if (args.plan) return EXIT.ok;
-    if (plan.problems.length) {
-      println(io.stderr, `error: the plan cannot be applied:\n  - ${plan.problems.join("\n  - ")}`);
+    const problems = [...plan.problems, ...(alerts?.problems ?? [])];
+    if (problems.length) {
+      println(io.stderr, `error: the plan cannot be applied:\n  - ${problems.join("\n  - ")}`);
       return EXIT.usage;
     }
+    const alertWrites = alerts
+      ? alertCount(alerts, "create") + alertCount(alerts, "update") + (args.prune ? alertCount(alerts, "orphan") : 0)
+      : 0;
     const deletes = args.prune ? count(plan, "orphan") : 0;
-    if (!hasChanges(plan) && deletes === 0) {
+    if (!hasChanges(plan) && deletes === 0 && alertWrites === 0) {
       println(human, "Nothing to change.");
       return EXIT.ok;
     }
-    const writes = count(plan, "create") + count(plan, "update") + deletes;
+    const writes = count(plan, "create") + count(plan, "update") + deletes + alertWrites;
     if (!(await confirm(target, io, { yes: args.yes, action: `apply ${writes} change(s)` })))
       return EXIT.failed;
     println(human, `Applying ${writes} change(s) to ${target.env.name}…`);
@@ -91,6 +100,14 @@ async function run(argv: string[], io: Io): Promise<number> {
       prune: args.prune,
       report: (line) => println(human, line),
     });
+    if (alerts) {
+      const applied = await applyAlertPlan(alerts, clients, target, {
+        prune: args.prune,
+        report: (line) => println(human, line),
+      });
+      result.done += applied.done;
+      result.failed += applied.failed;
+    }
     println(human, `Applied: ${result.done} done, ${result.failed} failed.`);
     return result.failed ? EXIT.failed : EXIT.ok;
   } finally {
@@ -98,14 +115,31 @@ async function run(argv: string[], io: Io): Promise<number> {
   }
 }
 
+/** Alert policies: the channels must exist (a preflight error naming the fix), then the policies' plan. */
+async function alertsPlan(
+  clients: ReturnType<typeof createClients>,
+  target: Awaited<ReturnType<typeof resolveTarget>>,
+  catalog: Awaited<ReturnType<typeof loadCatalog>>,
+  io: Io,
+): Promise<AlertPlan> {
+  const channels = await resolveChannels(clients, target);
+  if (channels.problems.length)
+    throw new ConfigError(`preflight failed for ${target.env.name}`, channels.problems);
+  println(io.stderr, `preflight: alerts notify ${target.env.alertChannels.join(", ")}`);
+  return planAlerts(clients, target, catalog, channels.names);
+}
+
 export const command: Command = {
   help: `usage: ${USAGE}
 
 Plans the catalog's 8 Cloud Run jobs and 5 Scheduler triggers for <env> against what exists, prints a
-field-level diff (create / update old → new / unchanged / orphan), then applies it in place.
+field-level diff (create / update old → new / unchanged / orphan), then applies it in place. The alert
+policies (failed-run, missed-run per scheduled job, overrun per job; README "Alerts") are planned and
+applied the same way; their notification channels (environments table) must exist.
 
   --plan          print the plan and stop (changes nothing)
   --prune         delete orphans labelled managed-by=scheduler-jobs and environment=<env> (nothing else)
+  --no-alerts     leave the Cloud Monitoring alert policies out (plan, apply and prune)
   --image <ref>   image for every job (CI passes a digest); without it existing jobs keep their image
   --api-url <url> the admin API's https URL for the jobs (API_SERVICE_URL); default: the environments table's
                   (prod: https://api.cloudact.ai, which this flag cannot change), else what the job has
