@@ -6,6 +6,7 @@
  * 3. `release sandbox`: migrate → bootstrap → org-sync-all as real executions;
  * 4. fire each of the 5 triggers once (Cloud Scheduler "run now", which POSTs to the emulated `:run`);
  * 5. `list-jobs sandbox`: the status table, every verdict OK;
+ * 6. alerts (demo/alerts.ts): a paused trigger and a failing run raise one incident each, healthy jobs none;
  * then stay up with the scheduler ticking until Ctrl-C.
  *
  * `--exit` stops after step 5 (exit code 0 only when every verdict is OK): the demo's own test uses it.
@@ -17,6 +18,7 @@ import { main as ops } from "../src/ops/cli.ts";
 import { createClients, parentOf } from "../src/ops/clients.ts";
 import type { Io } from "../src/ops/io.ts";
 import { resolveTarget } from "../src/ops/target.ts";
+import { demoAlerts } from "./alerts.ts";
 
 const exitAfterDemo = process.argv.includes("--exit");
 const started = Date.now();
@@ -123,13 +125,19 @@ say(
     ? `All ${list.length} jobs OK — scripted part done in ${elapsed()}.`
     : `Not OK: ${notOk.map((r) => `${r.job} ${r.verdict}`).join(", ")}`,
 );
-if (exitAfterDemo) await stop(notOk.length === 0 ? 0 : 1);
+const alerting = await demoAlerts(sandbox, target, say);
+const alertsOk = alerting.failed === 1 && alerting.missed === 1 && alerting.others === 0;
+say(
+  `Alert incidents: ${alerting.failed} failed run, ${alerting.missed} missed run, ${alerting.others} from healthy jobs${alertsOk ? " — as expected." : " — NOT as expected."}`,
+);
+if (exitAfterDemo) await stop(notOk.length === 0 && alertsOk ? 0 : 1);
 
 process.stdout.write(`
 The sandbox keeps running, with the scheduler ticking in real time. In another terminal, try:
   ./scripts/run-job.sh sandbox alerts                 run a job as an execution and wait for its logs
   ./scripts/run-job.sh sandbox quota-cleanup --dry-run
   ./scripts/list-jobs.sh sandbox                      the status table (--json for scripts)
+  curl ${sandbox.urls.monitoring}/sandbox/incidents   the alert incidents the sandbox's Monitoring raised
   ./scripts/create-all-jobs.sh sandbox --plan         the plan: 0 changes now
   ./scripts/release.sh sandbox --from bootstrap       resume a release
 The scripts find this sandbox through .sandbox/endpoints.json. Sandbox log: ${logFile}

@@ -13,8 +13,8 @@ import { startAdminApi } from "./admin-api/server.ts";
 import { startWarehouse } from "./admin-api/warehouse.ts";
 import { startBigQuery } from "./bigquery/server.ts";
 import { type CloudRun, startCloudRun } from "./cloud-run/server.ts";
-import { type Monitoring, startMonitoring } from "./monitoring/server.ts";
 import { createFaults, type FaultRule, type Faults, type ServiceName } from "./faults.ts";
+import { type Monitoring, startMonitoring } from "./monitoring/server.ts";
 import type { SandboxClock } from "./scheduler/clock.ts";
 import { startScheduler } from "./scheduler/server.ts";
 import { startSecretManager } from "./secret-manager/server.ts";
@@ -163,7 +163,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           succeeded: e.succeededCount === e.taskCount,
         })),
       channels: [
-        { displayName: SANDBOX.alertChannel, type: "email", labels: { email_address: "oncall@sandbox.invalid" } },
+        {
+          displayName: SANDBOX.alertChannel,
+          type: "email",
+          labels: { email_address: "oncall@sandbox.invalid" },
+        },
       ],
       ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
       autoEvaluate: opts.scheduler?.autoTick ?? true,

@@ -22,6 +22,7 @@ describe("the demo (npm start)", () => {
     expect(out).toContain("Plan: 13 to create");
     expect(out).toMatch(/fired: .*quota-reset-sandbox-trigger/);
     expect(out).toMatch(/All 8 jobs OK/);
+    expect(out).toContain("Alert incidents: 1 failed run, 1 missed run, 0 from healthy jobs");
     expect(code).toBe(0);
   }, 120_000);
 });

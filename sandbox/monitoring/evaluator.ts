@@ -135,11 +135,19 @@ export class Evaluator {
       for (const policy of policies) {
         if (minute < policy.since) continue;
         for (const condition of policy.conditions) {
-          if (Math.round(minute / MINUTE) % Math.max(1, Math.round(condition.intervalMs / MINUTE)) !== 0) continue;
+          if (Math.round(minute / MINUTE) % Math.max(1, Math.round(condition.intervalMs / MINUTE)) !== 0)
+            continue;
           const ctx = { at: minute, series: (metric: string) => byMetric.get(metric) ?? [] };
           const value = evalPromql(this.#query(condition.query), ctx);
           const result = typeof value === "number" ? [] : value;
-          opened.push(...this.#advance(policy, condition, result.map((s) => s.labels), minute));
+          opened.push(
+            ...this.#advance(
+              policy,
+              condition,
+              result.map((s) => s.labels),
+              minute,
+            ),
+          );
         }
       }
       this.#lastMinute = minute;
@@ -158,7 +166,8 @@ export class Evaluator {
     const opened: Incident[] = [];
     for (const [id, state] of this.#state) {
       if (!id.startsWith(prefix) || activeKeys.has(id)) continue;
-      if (state.incident) Object.assign(state.incident, { state: "CLOSED", closeTime: new Date(at).toISOString() });
+      if (state.incident)
+        Object.assign(state.incident, { state: "CLOSED", closeTime: new Date(at).toISOString() });
       this.#state.delete(id);
     }
     for (const labels of active) {
@@ -185,7 +194,8 @@ export class Evaluator {
   reset(policy: string, at = this.#opts.now().getTime()): void {
     for (const [id, state] of this.#state) {
       if (!id.startsWith(`${policy}|`)) continue;
-      if (state.incident) Object.assign(state.incident, { state: "CLOSED", closeTime: new Date(at).toISOString() });
+      if (state.incident)
+        Object.assign(state.incident, { state: "CLOSED", closeTime: new Date(at).toISOString() });
       this.#state.delete(id);
     }
   }

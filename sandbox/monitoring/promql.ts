@@ -58,7 +58,15 @@ function tokenize(query: string): string[] {
   return tokens;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8, y: 3.1536e10 };
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1e3,
+  m: 6e4,
+  h: 3.6e6,
+  d: 8.64e7,
+  w: 6.048e8,
+  y: 3.1536e10,
+};
 const durationMs = (text: string): number => {
   const match = /^(\d+)(ms|s|m|h|d|w|y)$/.exec(text);
   if (!match) throw new Error(`"${text}" is not a duration (e.g. 5m, 1h)`);
@@ -82,6 +90,12 @@ export function parsePromql(query: string): Node {
     const got = next();
     if (got !== token) throw new Error(`expected "${token}", got "${got}"`);
   };
+  /** `keyword (l, …)` when the next token is `keyword`, else null. */
+  const optionalLabels = (keyword: string): string[] | null => {
+    if (peek() !== keyword) return null;
+    next();
+    return labelList();
+  };
   const labelList = (): string[] => {
     expect("(");
     const labels: string[] = [];
@@ -96,7 +110,7 @@ export function parsePromql(query: string): Node {
     let left = cmpExpr();
     for (let op = peek(); op === "and" || op === "or"; op = peek()) {
       next();
-      const on = peek() === "on" ? (next(), labelList()) : null;
+      const on = optionalLabels("on");
       left = { type: "set", op, on, left, right: cmpExpr() };
     }
     return left;
@@ -120,13 +134,16 @@ export function parsePromql(query: string): Node {
     if (/^\d/.test(token)) return { type: "number", value: Number(token) };
     if (!/^[a-zA-Z_:]/.test(token)) throw new Error(`unexpected "${token}"`);
     if (AGGREGATIONS.has(token)) {
-      const by = peek() === "by" ? (next(), labelList()) : [];
+      const by = optionalLabels("by") ?? [];
       expect("(");
       const expr = setExpr();
       expect(")");
       return { type: "agg", op: token, by, expr };
     }
-    if (peek() === "(" && (token === "increase" || token === "vector" || token === "time" || TIME_FUNCTIONS.has(token))) {
+    if (
+      peek() === "(" &&
+      (token === "increase" || token === "vector" || token === "time" || TIME_FUNCTIONS.has(token))
+    ) {
       next();
       const args: Node[] = [];
       while (peek() !== ")") {
@@ -235,7 +252,9 @@ export function evalPromql(node: Node, ctx: EvalContext): Value {
             value: s.points.filter((p) => p.t > from && p.t <= ctx.at).reduce((sum, p) => sum + p.v, 0),
           }));
       }
-      const arg = node.args[0] ? asVector(evalPromql(node.args[0], ctx)) : [{ labels: {}, value: ctx.at / 1000 }];
+      const arg = node.args[0]
+        ? asVector(evalPromql(node.args[0], ctx))
+        : [{ labels: {}, value: ctx.at / 1000 }];
       return arg.map((s) => ({ labels: {}, value: timeFunction(node.fn, s.value) }));
     }
     case "agg": {

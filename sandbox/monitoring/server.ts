@@ -79,7 +79,9 @@ function validate(policy: Policy, channels: Set<string>): void {
       try {
         parsePromql(String(promql.query ?? ""));
       } catch (error) {
-        throw invalid(`alertPolicy.conditions[${i}].conditionPrometheusQueryLanguage.query: ${(error as Error).message}`);
+        throw invalid(
+          `alertPolicy.conditions[${i}].conditionPrometheusQueryLanguage.query: ${(error as Error).message}`,
+        );
       }
       for (const field of ["duration", "evaluationInterval"])
         if (promql[field] !== undefined) parseDuration(promql[field], `conditions[${i}].${field}`);
@@ -89,12 +91,17 @@ function validate(policy: Policy, channels: Set<string>): void {
     if (!channels.has(channel)) throw notFound(`Notification channel ${channel} does not exist`);
   for (const [key, value] of Object.entries((policy.userLabels as Record<string, string>) ?? {}))
     if (!LABEL.test(key) || !/^[a-z0-9_-]{0,63}$/.test(value))
-      throw invalid(`alertPolicy.userLabels: "${key}": "${value}" must be lowercase letters, digits, _ or -, at most 63`);
+      throw invalid(
+        `alertPolicy.userLabels: "${key}": "${value}" must be lowercase letters, digits, _ or -, at most 63`,
+      );
 }
 
 /** @example const monitoring = await startMonitoring({ project, location, now, executions, channels: [] }); */
 export async function startMonitoring(opts: MonitoringOptions): Promise<Monitoring> {
-  const policies = new Collection<Policy & { sandboxSince?: number }>("monitoring-alert-policies", opts.dataDir);
+  const policies = new Collection<Policy & { sandboxSince?: number }>(
+    "monitoring-alert-policies",
+    opts.dataDir,
+  );
   const parent = `projects/${opts.project}`;
   const channels: Channel[] = opts.channels.map((channel, i) => ({
     name: `${parent}/notificationChannels/${1000 + i}`,
@@ -117,7 +124,9 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<Monitori
             displayName: String(condition.displayName ?? ""),
             query: String(promql.query),
             durationMs: promql.duration ? parseDuration(promql.duration, "duration") : 0,
-            intervalMs: promql.evaluationInterval ? parseDuration(promql.evaluationInterval, "evaluationInterval") : 60_000,
+            intervalMs: promql.evaluationInterval
+              ? parseDuration(promql.evaluationInterval, "evaluationInterval")
+              : 60_000,
           },
         ];
       }),
@@ -131,13 +140,24 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<Monitori
   const stamp = (policy: Policy, created: boolean): Policy & { sandboxSince: number } => {
     const at = opts.now();
     const record = { mutateTime: at.toISOString(), mutatedBy: "sandbox" };
-    policy.conditions = policy.conditions.map((condition, i) => ({ ...condition, name: `${policy.name}/conditions/${i}` }));
-    return { ...policy, ...(created ? { creationRecord: record } : {}), mutationRecord: record, sandboxSince: at.getTime() };
+    policy.conditions = policy.conditions.map((condition, i) => ({
+      ...condition,
+      name: `${policy.name}/conditions/${i}`,
+    }));
+    return {
+      ...policy,
+      ...(created ? { creationRecord: record } : {}),
+      mutationRecord: record,
+      sandboxSince: at.getTime(),
+    };
   };
   const show = ({ sandboxSince: _since, ...policy }: Policy & { sandboxSince?: number }) => policy;
   const checkProject = (req: Request) => {
     if (req.params.project !== opts.project)
-      throw new ApiError("PERMISSION_DENIED", `Project ${req.params.project} is not the sandbox's (${opts.project})`);
+      throw new ApiError(
+        "PERMISSION_DENIED",
+        `Project ${req.params.project} is not the sandbox's (${opts.project})`,
+      );
   };
   const P = "^/v3/projects/(?<project>[^/]+)";
   const router = new Router()
@@ -145,14 +165,21 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<Monitori
       checkProject(req);
       const body = { ...(req.body as Policy), conditions: (req.body as Policy).conditions ?? [] };
       validate(body, channelNames);
-      const policy = stamp({ ...body, name: `${parent}/alertPolicies/${randomUUID().replace(/-/g, "").slice(0, 20)}` }, true);
+      const policy = stamp(
+        { ...body, name: `${parent}/alertPolicies/${randomUUID().replace(/-/g, "").slice(0, 20)}` },
+        true,
+      );
       policies.set(policy.name, policy);
       return show(policy);
     })
     .add("GET", new RegExp(`${P}/alertPolicies$`), (req) => {
       checkProject(req);
       const { items, nextPageToken } = paginate(policies.values(), req.query, 1000);
-      return { alertPolicies: items.map(show), totalSize: policies.values().length, ...(nextPageToken ? { nextPageToken } : {}) };
+      return {
+        alertPolicies: items.map(show),
+        totalSize: policies.values().length,
+        ...(nextPageToken ? { nextPageToken } : {}),
+      };
     })
     .add("GET", new RegExp(`${P}/alertPolicies/(?<id>[^/]+)$`), (req) => {
       checkProject(req);
@@ -168,7 +195,8 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<Monitori
       const next: Policy = { ...current };
       for (const field of fields) {
         const top = field.split(".")[0] as string;
-        if (!MUTABLE.includes(top)) throw invalid(`updateMask path "${field}" is not a field of an alert policy`);
+        if (!MUTABLE.includes(top))
+          throw invalid(`updateMask path "${field}" is not a field of an alert policy`);
         if (body[top] === undefined) delete next[top];
         else next[top] = body[top];
       }
@@ -192,7 +220,10 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<Monitori
       return { notificationChannels: channels, totalSize: channels.length };
     })
     .add("GET", /^\/sandbox\/incidents$/, () => ({ incidents: evaluator.incidents }))
-    .add("POST", /^\/sandbox\/monitoring\/evaluate$/, () => ({ opened: evaluator.evaluate(), now: opts.now().toISOString() }));
+    .add("POST", /^\/sandbox\/monitoring\/evaluate$/, () => ({
+      opened: evaluator.evaluate(),
+      now: opts.now().toISOString(),
+    }));
   const service = await startHttpServer(router, "monitoring", opts.wrap ? { wrap: opts.wrap } : {});
   const timer =
     opts.autoEvaluate === false

@@ -43,17 +43,29 @@ describe("create-all-jobs and alert policies", () => {
   it("plans every policy, applies them labelled as ours, and a second apply changes nothing", async () => {
     const plan = await run("--plan", "--json");
     expect(plan.code).toBe(0);
-    expect(JSON.parse(plan.stdout).alerts.summary).toEqual({ create: expected, update: 0, unchanged: 0, orphan: 0 });
+    expect(JSON.parse(plan.stdout).alerts.summary).toEqual({
+      create: expected,
+      update: 0,
+      unchanged: 0,
+      orphan: 0,
+    });
     const first = await run("--yes");
     expect(first.code, first.stderr).toBe(0);
     const deployed = await listOurs();
     expect(deployed).toHaveLength(expected);
-    expect(deployed.map((p) => p.userLabels?.alert).filter((a) => a === "missed-run")).toHaveLength(scheduled);
+    expect(deployed.map((p) => p.userLabels?.alert).filter((a) => a === "missed-run")).toHaveLength(
+      scheduled,
+    );
     expect(deployed.every((p) => p.userLabels?.environment === "sandbox")).toBe(true);
     expect(deployed.every((p) => p.notificationChannels?.length === 1)).toBe(true);
     const second = await run("--json");
     expect(second.code).toBe(0);
-    expect(JSON.parse(second.stdout).alerts.summary).toEqual({ create: 0, update: 0, unchanged: expected, orphan: 0 });
+    expect(JSON.parse(second.stdout).alerts.summary).toEqual({
+      create: 0,
+      update: 0,
+      unchanged: expected,
+      orphan: 0,
+    });
   });
 
   it("puts back a policy changed by hand, in place, with a mask of the changed fields", async () => {
@@ -63,7 +75,9 @@ describe("create-all-jobs and alert policies", () => {
       updateMask: { paths: ["display_name"] },
     });
     const plan = await run("--plan");
-    expect(plan.stdout).toContain('displayName: "renamed by hand" → "[sandbox] a scheduler-jobs execution failed"');
+    expect(plan.stdout).toContain(
+      'displayName: "renamed by hand" → "[sandbox] a scheduler-jobs execution failed"',
+    );
     expect((await run("--yes")).stdout).toContain("✓ policy failed-run/all: updated (displayName)");
     const [after] = await policies.getAlertPolicy({ name: target?.name ?? "" });
     expect(after.name).toBe(target?.name);
@@ -71,7 +85,12 @@ describe("create-all-jobs and alert policies", () => {
   });
 
   it("deletes only its own orphans, and only with --prune", async () => {
-    const labels = { "managed-by": "scheduler-jobs", environment: "sandbox", alert: "missed-run", job: "retired" };
+    const labels = {
+      "managed-by": "scheduler-jobs",
+      environment: "sandbox",
+      alert: "missed-run",
+      job: "retired",
+    };
     const query = "vector(1) > 2";
     const condition = { displayName: "c", conditionPrometheusQueryLanguage: { query } };
     const [orphan] = await policies.createAlertPolicy({
@@ -82,10 +101,14 @@ describe("create-all-jobs and alert policies", () => {
       name: "projects/sandbox-project",
       alertPolicy: { displayName: "another team's", userLabels: { team: "data" }, conditions: [condition] },
     });
-    expect((await run("--plan")).stdout).toContain("- orphan    policy  missed-run/retired (kept; --prune deletes it)");
+    expect((await run("--plan")).stdout).toContain(
+      "- orphan    policy  missed-run/retired (kept; --prune deletes it)",
+    );
     expect((await run("--yes", "--prune")).stdout).toContain("✓ policy missed-run/retired: deleted");
     await expect(policies.getAlertPolicy({ name: orphan.name ?? "" })).rejects.toMatchObject({ code: 5 });
-    expect((await policies.getAlertPolicy({ name: foreign.name ?? "" }))[0].displayName).toBe("another team's");
+    expect((await policies.getAlertPolicy({ name: foreign.name ?? "" }))[0].displayName).toBe(
+      "another team's",
+    );
   });
 
   it("--no-alerts plans no policy at all", async () => {

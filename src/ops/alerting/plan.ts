@@ -42,7 +42,9 @@ export function flattenPolicy(policy: AlertPolicy): Flat {
     displayName: policy.displayName ?? "",
     documentation: policy.documentation?.content ?? "",
     combiner: enumName(COMBINERS, policy.combiner, "COMBINE_UNSPECIFIED"),
-    enabled: String(typeof enabled === "object" && enabled !== null ? (enabled.value ?? false) : (enabled ?? true)),
+    enabled: String(
+      typeof enabled === "object" && enabled !== null ? (enabled.value ?? false) : (enabled ?? true),
+    ),
     severity: enumName(SEVERITIES, policy.severity, "SEVERITY_UNSPECIFIED"),
     notificationChannels: [...(policy.notificationChannels ?? [])].sort().join(","),
   };
@@ -69,7 +71,10 @@ export const isOurs = (policy: AlertPolicy, env: string): boolean =>
   policy.userLabels?.["managed-by"] === MANAGED_BY && policy.userLabels?.environment === env;
 
 /** Display names → channel resource names; every name missing (or ambiguous) is a problem with its fix. */
-export async function resolveChannels(clients: Clients, target: Target): Promise<{ names: string[]; problems: string[] }> {
+export async function resolveChannels(
+  clients: Clients,
+  target: Target,
+): Promise<{ names: string[]; problems: string[] }> {
   const client = await clients.notificationChannels();
   const [channels] = await client.listNotificationChannels({ name: `projects/${target.env.project}` });
   const names: string[] = [];
@@ -104,7 +109,9 @@ export async function planAlerts(
 ): Promise<AlertPlan> {
   const desired = desiredPolicies(catalog, target, channels);
   const deployed = await readPolicies(clients, target);
-  const byKey = new Map(deployed.map((policy) => [policyKey(policy.userLabels as Record<string, string>), policy]));
+  const byKey = new Map(
+    deployed.map((policy) => [policyKey(policy.userLabels as Record<string, string>), policy]),
+  );
   const plan: AlertPlan = { items: [], problems: desired.problems };
   for (const [key, wanted] of desired.policies) {
     const actual = byKey.get(key);
@@ -114,7 +121,13 @@ export async function planAlerts(
       continue;
     }
     const changes = diffFlat(flattenPolicy(actual), flattenPolicy(wanted));
-    plan.items.push({ key, action: changes.length ? "update" : "unchanged", changes, desired: wanted, actual });
+    plan.items.push({
+      key,
+      action: changes.length ? "update" : "unchanged",
+      changes,
+      desired: wanted,
+      actual,
+    });
   }
   // Left over: ours, but no longer wanted (a job removed, or a duplicate made by hand from a copy).
   for (const [key, actual] of byKey) plan.items.push({ key, action: "orphan", changes: [], actual });
@@ -132,7 +145,8 @@ export function formatAlertPlan(plan: AlertPlan, prune = false): string {
     const note =
       item.action === "orphan" ? (prune ? " (will be deleted: --prune)" : " (kept; --prune deletes it)") : "";
     lines.push(`  ${SIGNS[item.action]} ${item.action.padEnd(9)} policy  ${item.key}${note}`);
-    for (const change of item.changes) lines.push(`      ${change.field}: ${show(change.from)} → ${show(change.to)}`);
+    for (const change of item.changes)
+      lines.push(`      ${change.field}: ${show(change.from)} → ${show(change.to)}`);
   }
   for (const problem of plan.problems) lines.push(`  ! ${problem}`);
   lines.push(
@@ -159,11 +173,15 @@ export async function applyAlertPlan(
   const client = await clients.alertPolicies();
   const result = { done: 0, failed: 0 };
   for (const item of plan.items) {
-    const write = item.action === "create" || item.action === "update" || (item.action === "orphan" && options.prune);
+    const write =
+      item.action === "create" || item.action === "update" || (item.action === "orphan" && options.prune);
     if (!write) continue;
     try {
       if (item.action === "create") {
-        await client.createAlertPolicy({ name: `projects/${target.env.project}`, alertPolicy: item.desired ?? {} });
+        await client.createAlertPolicy({
+          name: `projects/${target.env.project}`,
+          alertPolicy: item.desired ?? {},
+        });
       } else if (item.action === "update") {
         const paths = [...new Set(item.changes.map((change) => maskPath(change.field)))];
         await client.updateAlertPolicy({
@@ -174,7 +192,12 @@ export async function applyAlertPlan(
         await client.deleteAlertPolicy({ name: item.actual?.name ?? "" });
       }
       result.done++;
-      const what = item.action === "update" ? `updated (${item.changes.map((c) => c.field).join(", ")})` : item.action === "create" ? "created" : "deleted";
+      const what =
+        item.action === "update"
+          ? `updated (${item.changes.map((c) => c.field).join(", ")})`
+          : item.action === "create"
+            ? "created"
+            : "deleted";
       options.report(`  ✓ policy ${item.key}: ${what}`);
     } catch (error) {
       result.failed++;

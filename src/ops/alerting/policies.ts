@@ -36,7 +36,9 @@ export const policyKey = (labels: Record<string, string> | null | undefined): st
 
 /** Longest time Cloud Run lets an execution take: every wave of tasks, each try up to the timeout. */
 export function runBoundSeconds(job: AnyJob): number {
-  const waves = Math.ceil(job.tasks / (job.parallelism > 0 ? Math.min(job.parallelism, job.tasks) : job.tasks));
+  const waves = Math.ceil(
+    job.tasks / (job.parallelism > 0 ? Math.min(job.parallelism, job.tasks) : job.tasks),
+  );
   return job.timeoutSeconds * (job.retries + 1) * waves;
 }
 
@@ -66,20 +68,25 @@ export function checkTime(job: AnyJob, grace: number): { clauses: string[] } | {
     problem: `no exact missed-run alert for ${job.name} ("${schedule.cron}" ${schedule.timeZone}): ${reason}; change the schedule in jobs/, or deploy without alerts: --no-alerts`,
   });
   if (normalizeTimeZone(schedule.timeZone) !== "Etc/UTC")
-    return why("PromQL's time functions are UTC only, so a zone with daylight saving time has no fixed check time");
+    return why(
+      "PromQL's time functions are UTC only, so a zone with daylight saving time has no fixed check time",
+    );
   const [minute, hour, dom, month, dow] = schedule.cron.trim().split(/\s+/);
   const int = (field: string | undefined) => (field && /^\d+$/.test(field) ? Number(field) : null);
   const m = int(minute);
   const h = int(hour);
-  if (m === null || h === null) return why("the minute and hour must be single numbers (one run a day at most)");
+  if (m === null || h === null)
+    return why("the minute and hour must be single numbers (one run a day at most)");
   if (month !== "*") return why("the month field must be *");
   const total = h * 60 + m + grace;
   const carry = Math.floor(total / 1440);
   const clauses = [`minute() == ${total % 60}`, `hour() == ${Math.floor(total / 60) % 24}`];
   const d = int(dom);
   const w = int(dow);
-  if (dom !== "*" && (d === null || d + carry > 28)) return why("the day of the month must be * or one day, 1–28 after the grace");
-  if (dow !== "*" && (w === null || dom !== "*")) return why("the day of the week must be * or one day, with the day of the month *");
+  if (dom !== "*" && (d === null || d + carry > 28))
+    return why("the day of the month must be * or one day, 1–28 after the grace");
+  if (dow !== "*" && (w === null || dom !== "*"))
+    return why("the day of the week must be * or one day, with the day of the month *");
   if (d !== null) clauses.push(`day_of_month() == ${d + carry}`);
   if (w !== null) clauses.push(`day_of_week() == ${(w + carry) % 7}`);
   return { clauses };
@@ -125,17 +132,27 @@ export interface DesiredPolicies {
   problems: string[];
 }
 
-export function desiredPolicies(catalog: readonly AnyJob[], target: Target, channels: string[]): DesiredPolicies {
+export function desiredPolicies(
+  catalog: readonly AnyJob[],
+  target: Target,
+  channels: string[],
+): DesiredPolicies {
   const env = target.env.name;
   const out: DesiredPolicies = { policies: new Map(), problems: [] };
   const add = (p: AlertPolicy) => out.policies.set(policyKey(p.userLabels as Record<string, string>), p);
   const names = catalog.map((job) => resource(target, job)).join("|");
   add(
-    policy(target, "failed-run", null, {
-      title: "a scheduler-jobs execution failed",
-      doc: `An execution of a ${env} job ended failed (label job_name). Read its logs: \`./scripts/run-job.sh ${env} <job>\` shows how to re-run; \`./scripts/list-jobs.sh ${env}\` shows the verdicts.`,
-      query: `sum by (job_name) (increase(${COMPLETED}${selector(`job_name=~"${names}",result="failed"`)}[${FAILED_WINDOW}])) > 0`,
-    }, channels),
+    policy(
+      target,
+      "failed-run",
+      null,
+      {
+        title: "a scheduler-jobs execution failed",
+        doc: `An execution of a ${env} job ended failed (label job_name). Read its logs: \`./scripts/run-job.sh ${env} <job>\` shows how to re-run; \`./scripts/list-jobs.sh ${env}\` shows the verdicts.`,
+        query: `sum by (job_name) (increase(${COMPLETED}${selector(`job_name=~"${names}",result="failed"`)}[${FAILED_WINDOW}])) > 0`,
+      },
+      channels,
+    ),
   );
   for (const job of catalog) {
     const name = resource(target, job);
@@ -145,21 +162,33 @@ export function desiredPolicies(catalog: readonly AnyJob[], target: Target, chan
       if ("problem" in check) out.problems.push(check.problem);
       else
         add(
-          policy(target, "missed-run", job, {
-            title: `${job.name} missed a run`,
-            doc: `No execution of ${name} completed within ${grace} min of its slot (${job.schedule.cron}, ${job.schedule.timeZone}). Check the trigger (paused? its last attempt's status) with \`./scripts/list-jobs.sh ${env}\`; run it now with \`./scripts/run-job.sh ${env} ${job.name}\`.`,
-            query: `(sum(increase(${COMPLETED}${selector(`job_name="${name}"`)}[${grace}m])) or on() vector(0)) < 1 and on() (${check.clauses.join(" and ")})`,
-          }, channels),
+          policy(
+            target,
+            "missed-run",
+            job,
+            {
+              title: `${job.name} missed a run`,
+              doc: `No execution of ${name} completed within ${grace} min of its slot (${job.schedule.cron}, ${job.schedule.timeZone}). Check the trigger (paused? its last attempt's status) with \`./scripts/list-jobs.sh ${env}\`; run it now with \`./scripts/run-job.sh ${env} ${job.name}\`.`,
+              query: `(sum(increase(${COMPLETED}${selector(`job_name="${name}"`)}[${grace}m])) or on() vector(0)) < 1 and on() (${check.clauses.join(" and ")})`,
+            },
+            channels,
+          ),
         );
     }
     const limit = overrunMinutes(job);
     add(
-      policy(target, "overrun", job, {
-        title: `${job.name} still running after ${limit} min`,
-        doc: `An execution of ${name} has run longer than Cloud Run's own limit (timeout × tries × waves) plus slack: it is stuck starting or the limits changed outside the catalog. Cancel it from the console or \`gcloud run jobs executions cancel\`.`,
-        query: `max by (job_name) (${RUNNING}${selector(`job_name="${name}"`)}) > 0`,
-        duration: limit,
-      }, channels),
+      policy(
+        target,
+        "overrun",
+        job,
+        {
+          title: `${job.name} still running after ${limit} min`,
+          doc: `An execution of ${name} has run longer than Cloud Run's own limit (timeout × tries × waves) plus slack: it is stuck starting or the limits changed outside the catalog. Cancel it from the console or \`gcloud run jobs executions cancel\`.`,
+          query: `max by (job_name) (${RUNNING}${selector(`job_name="${name}"`)}) > 0`,
+          duration: limit,
+        },
+        channels,
+      ),
     );
   }
   return out;

@@ -10,7 +10,15 @@
 import { execFileSync } from "node:child_process";
 import { z } from "zod";
 import { ConfigError } from "../../runtime/errors.ts";
-import { type AlertPlan, alertCount, alertPlanJson, applyAlertPlan, formatAlertPlan, planAlerts, resolveChannels } from "../alerting/plan.ts";
+import {
+  type AlertPlan,
+  alertCount,
+  alertPlanJson,
+  applyAlertPlan,
+  formatAlertPlan,
+  planAlerts,
+  resolveChannels,
+} from "../alerting/plan.ts";
 import { resolveApiUrl } from "../api-url.ts";
 import { applyPlan } from "../apply.ts";
 import { parseCommandArgs } from "../args.ts";
@@ -77,7 +85,8 @@ async function run(argv: string[], io: Io): Promise<number> {
     const alerts = args["no-alerts"] ? null : await alertsPlan(clients, target, catalog, io);
     const plan = buildPlan(desired, await readActual(clients, target), target, { image: args.image });
     if (args.json) printJson(io, { ...planJson(plan), ...(alerts ? { alerts: alertPlanJson(alerts) } : {}) });
-    else human.write(formatPlan(plan, target, args.prune) + (alerts ? formatAlertPlan(alerts, args.prune) : ""));
+    else
+      human.write(formatPlan(plan, target, args.prune) + (alerts ? formatAlertPlan(alerts, args.prune) : ""));
     if (args.plan) return EXIT.ok;
     const problems = [...plan.problems, ...(alerts?.problems ?? [])];
     if (problems.length) {
@@ -85,7 +94,9 @@ async function run(argv: string[], io: Io): Promise<number> {
       return EXIT.usage;
     }
     const alertWrites = alerts
-      ? alertCount(alerts, "create") + alertCount(alerts, "update") + (args.prune ? alertCount(alerts, "orphan") : 0)
+      ? alertCount(alerts, "create") +
+        alertCount(alerts, "update") +
+        (args.prune ? alertCount(alerts, "orphan") : 0)
       : 0;
     const deletes = args.prune ? count(plan, "orphan") : 0;
     if (!hasChanges(plan) && deletes === 0 && alertWrites === 0) {
