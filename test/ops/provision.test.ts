@@ -58,7 +58,9 @@ describe("create-all-jobs in the sandbox", () => {
 
   it("applies 13 creates, and a second apply changes nothing", async () => {
     const first = await cli(["create-all-jobs", "sandbox"], { env: env() });
-    expect(first.stdout).toContain("Applied: 13 done, 0 failed.");
+    // 13 jobs and triggers, plus the alert policies: failed-run, missed-run per trigger, overrun per job.
+    const policies = 1 + catalog.filter((job) => job.schedule).length + catalog.length;
+    expect(first.stdout).toContain(`Applied: ${13 + policies} done, 0 failed.`);
     expect(first.code).toBe(0);
     const [runJobs] = await jobs.listJobs({ parent });
     const [triggers] = await scheduler.listJobs({ parent });
@@ -247,10 +249,13 @@ describe("prod confirmation", () => {
   ])(
     "create-all-jobs prod with %s shows the plan, aborts and sends nothing mutating",
     async (_what, input) => {
-      const result = await cli(["create-all-jobs", "prod", "--image", "repo/jobs@sha256:abc"], {
-        env: prodEnv(),
-        input,
-      });
+      const result = await cli(
+        ["create-all-jobs", "prod", "--no-alerts", "--image", "repo/jobs@sha256:abc"],
+        {
+          env: prodEnv(),
+          input,
+        },
+      );
       expect(result.code).toBe(1);
       expect(result.stdout).toContain("Plan: 13 to create");
       expect(result.stderr).toContain("aborted: nothing was changed");
@@ -272,7 +277,7 @@ describe("prod confirmation", () => {
 
   it("plans prod's own API URL, never the operator's shell API_SERVICE_URL", async () => {
     const result = await cli(
-      ["create-all-jobs", "prod", "--plan", "--json", "--image", "repo/jobs@sha256:abc"],
+      ["create-all-jobs", "prod", "--no-alerts", "--plan", "--json", "--image", "repo/jobs@sha256:abc"],
       {
         env: { ...prodEnv(), API_SERVICE_URL: "https://laptop.example.com" },
       },
@@ -306,7 +311,7 @@ describe("prod confirmation", () => {
   });
 
   it("applies in prod after yes on stdin", async () => {
-    const result = await cli(["create-all-jobs", "prod", "--image", "repo/jobs@sha256:abc"], {
+    const result = await cli(["create-all-jobs", "prod", "--no-alerts", "--image", "repo/jobs@sha256:abc"], {
       env: prodEnv(),
       input: "yes\n",
     });

@@ -42,6 +42,7 @@ describe("the sandbox", () => {
         "CLOUD_RUN_API_URL",
         "CLOUD_SCHEDULER_API_URL",
         "SECRET_MANAGER_API_URL",
+        "MONITORING_API_URL",
         "BIGQUERY_API_URL",
         "SUPABASE_API_URL",
         "API_SERVICE_URL",
