@@ -66,13 +66,18 @@ export async function startBigQuery(opts: BigQueryOptions): Promise<Service> {
       query,
       opts.projectId,
       Array.isArray(parameters) ? (parameters as QueryParameter[]) : [],
+      opts.warehouse.now(),
     );
     const jobReference = { projectId: opts.projectId, jobId, location };
-    const result = await opts.warehouse.exclusive(async (db) => {
-      await checkTables(db, t, opts.projectId);
-      if (dryRun) return { kind: "bigquery#queryResponse", jobReference, jobComplete: true, totalRows: "0" };
-      return run(db, t, jobReference);
-    });
+    const result = await opts.warehouse
+      .exclusive(async (db) => {
+        await checkTables(db, t, opts.projectId);
+        if (dryRun) return { kind: "bigquery#queryResponse", jobReference, jobComplete: true, totalRows: "0" };
+        return run(db, t, jobReference);
+      })
+      .catch((error: unknown) => {
+        throw error instanceof InvalidQuery ? error : inBigQueryTerms(error, t.paramNames);
+      });
     remember(jobId, { ...result, statementType: t.statementType });
     return result;
   };
@@ -129,9 +134,7 @@ export async function startBigQuery(opts: BigQueryOptions): Promise<Service> {
       if (error instanceof InvalidQuery || error instanceof BadJson) {
         return fail(res, 400, "INVALID_ARGUMENT", "invalidQuery", error.message);
       }
-      const pg = error as { message?: string; position?: string };
-      const at = pg.position ? ` at [offset ${pg.position}]` : "";
-      fail(res, 400, "INVALID_ARGUMENT", "invalidQuery", `Query error: ${pg.message ?? String(error)}${at}`);
+      fail(res, 400, "INVALID_ARGUMENT", "invalidQuery", `Query error: ${(error as Error).message ?? String(error)}`);
     }
   };
 
@@ -147,6 +150,30 @@ export async function startBigQuery(opts: BigQueryOptions): Promise<Service> {
     });
   };
   return listen(opts.faults.wrap("bigquery", logged), { port: opts.port });
+}
+
+/**
+ * A Postgres error, worded as BigQuery would and naming the construct: never Postgres's own parse error
+ * (`syntax error at or near "$1"` means nothing to someone who wrote `@days`).
+ */
+function inBigQueryTerms(error: unknown, paramNames: string[]): InvalidQuery {
+  const pg = error as { code?: string; message?: string };
+  const named = (text: string) =>
+    text.replace(/\$(\d+)(::[a-z ]+)?/g, (m, n) => (paramNames[Number(n) - 1] ? `@${paramNames[Number(n) - 1]}` : m));
+  const message = named(pg.message ?? String(error));
+  const near = /at or near "([^"]*)"/.exec(message)?.[1];
+  if (pg.code === "42601") {
+    return new InvalidQuery(
+      `Syntax error: the sandbox's BigQuery cannot translate the construct ${near ? `near "${near}"` : "in this statement"} (see sandbox/bigquery/translate.ts for what it supports)`,
+    );
+  }
+  const fn = /function (\w+)\(/.exec(message)?.[1];
+  if (pg.code === "42883" && fn) {
+    return new InvalidQuery(`Function not found: ${fn.toUpperCase()} (not available in the sandbox's BigQuery)`);
+  }
+  const column = /column "([^"]+)" does not exist/.exec(message)?.[1];
+  if (pg.code === "42703" && column) return new InvalidQuery(`Unrecognized name: ${column}`);
+  return new InvalidQuery(`Query error: ${message}`);
 }
 
 async function checkTables(db: Warehouse["db"], t: Translated, projectId: string) {
