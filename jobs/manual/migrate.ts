@@ -47,9 +47,12 @@ export default defineJob({
         filenames: plan.missing,
       });
     if (plan.adopted.length)
-      ctx.log.info("Applied by the old tools or by the file itself: counted as applied, checksum not verified", {
-        filenames: plan.adopted,
-      });
+      ctx.log.info(
+        "Applied by the old tools or by the file itself: counted as applied, checksum not verified",
+        {
+          filenames: plan.adopted,
+        },
+      );
     const pending = plan.pending.map((f) => f.filename);
     if (ctx.flags["dry-run"]) {
       for (const f of plan.pending)

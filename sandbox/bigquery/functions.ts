@@ -11,48 +11,18 @@
  */
 import { InvalidQuery } from "./invalid-query.ts";
 
-
 const SUPPORTED =
   "CURRENT_DATE(), CURRENT_TIMESTAMP(), DATE_SUB/DATE_ADD, TIMESTAMP_SUB/TIMESTAMP_ADD, DATETIME_SUB/DATETIME_ADD, DATE_TRUNC, TIMESTAMP_TRUNC, IFNULL, INTERVAL n UNIT";
 
 /** BigQuery functions with no translation here (Postgres lacks them or means something else by them). */
-const UNSUPPORTED = new Set([
-  "FORMAT_DATE",
-  "FORMAT_TIMESTAMP",
-  "FORMAT_DATETIME",
-  "PARSE_DATE",
-  "PARSE_TIMESTAMP",
-  "PARSE_DATETIME",
-  "DATE_DIFF",
-  "TIMESTAMP_DIFF",
-  "DATETIME_DIFF",
-  "DATE_FROM_UNIX_DATE",
-  "UNIX_SECONDS",
-  "UNIX_MILLIS",
-  "UNIX_DATE",
-  "TIMESTAMP_SECONDS",
-  "TIMESTAMP_MILLIS",
-  "GENERATE_DATE_ARRAY",
-  "GENERATE_ARRAY",
-  "GENERATE_TIMESTAMP_ARRAY",
-  "SAFE_CAST",
-  "SAFE_DIVIDE",
-  "ARRAY_LENGTH",
-  "STRUCT",
-  "FARM_FINGERPRINT",
-  "TO_JSON_STRING",
-  "JSON_EXTRACT",
-  "JSON_EXTRACT_SCALAR",
-  "JSON_VALUE",
-  "JSON_QUERY",
-  "REGEXP_CONTAINS",
-  "REGEXP_EXTRACT",
-  "APPROX_COUNT_DISTINCT",
-  "COUNTIF",
-  "LOGICAL_OR",
-  "LOGICAL_AND",
-  "ANY_VALUE",
-]);
+const UNSUPPORTED = new Set(
+  `FORMAT_DATE FORMAT_TIMESTAMP FORMAT_DATETIME PARSE_DATE PARSE_TIMESTAMP PARSE_DATETIME DATE_DIFF
+   TIMESTAMP_DIFF DATETIME_DIFF DATE_FROM_UNIX_DATE UNIX_SECONDS UNIX_MILLIS UNIX_DATE
+   TIMESTAMP_SECONDS TIMESTAMP_MILLIS GENERATE_DATE_ARRAY GENERATE_ARRAY GENERATE_TIMESTAMP_ARRAY
+   SAFE_CAST SAFE_DIVIDE ARRAY_LENGTH STRUCT FARM_FINGERPRINT TO_JSON_STRING JSON_EXTRACT
+   JSON_EXTRACT_SCALAR JSON_VALUE JSON_QUERY REGEXP_CONTAINS REGEXP_EXTRACT APPROX_COUNT_DISTINCT
+   COUNTIF LOGICAL_OR LOGICAL_AND ANY_VALUE`.split(/\s+/),
+);
 
 const INTERVAL_UNITS: Record<string, (e: string) => string> = {
   YEAR: (e) => `years => (${e})::int`,
@@ -93,7 +63,10 @@ export function rewriteFunctions(sql: string, clock: Clock): string {
     const name = word.toUpperCase();
     let j = i + word.length;
     const open = /^\s*\(/.exec(sql.slice(j));
-    if (name === "SAFE" && sql[j] === ".") throw new InvalidQuery(`SAFE.-prefixed functions are not supported by the sandbox's BigQuery (it translates ${SUPPORTED})`);
+    if (name === "SAFE" && sql[j] === ".")
+      throw new InvalidQuery(
+        `SAFE.-prefixed functions are not supported by the sandbox's BigQuery (it translates ${SUPPORTED})`,
+      );
     if (name === "CURRENT_DATE" || name === "CURRENT_TIMESTAMP") {
       const empty = /^\s*\(\s*\)/.exec(sql.slice(j));
       if (empty) j += empty[0].length;
@@ -116,7 +89,9 @@ export function rewriteFunctions(sql: string, clock: Clock): string {
       continue;
     }
     if (UNSUPPORTED.has(name)) {
-      throw new InvalidQuery(`Function ${name} is not supported by the sandbox's BigQuery (it translates ${SUPPORTED})`);
+      throw new InvalidQuery(
+        `Function ${name} is not supported by the sandbox's BigQuery (it translates ${SUPPORTED})`,
+      );
     }
     const start = j + open[0].length;
     const close = closingParen(sql, start - 1);
@@ -144,7 +119,9 @@ function callFor(name: string, args: string[]): string | undefined {
     const [a, part] = two();
     const p = part.toUpperCase();
     if (!TRUNC_PARTS.has(p) || (cast === "date" && !["DAY", "MONTH", "QUARTER", "YEAR"].includes(p))) {
-      throw new InvalidQuery(`${name}: date part ${part} is not supported by the sandbox's BigQuery (use DAY, MONTH, QUARTER or YEAR${cast === "date" ? "" : ", HOUR, MINUTE, SECOND"})`);
+      throw new InvalidQuery(
+        `${name}: date part ${part} is not supported by the sandbox's BigQuery (use DAY, MONTH, QUARTER or YEAR${cast === "date" ? "" : ", HOUR, MINUTE, SECOND"})`,
+      );
     }
     const body = `date_trunc('${p.toLowerCase()}', CAST(${a} AS ${cast}))`;
     return cast === "date" ? `${body}::date` : body;

@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Warehouse } from "../admin-api/warehouse.ts";
 import type { FaultRule, Faults } from "../faults.ts";
 import { BadJson, listen, parseUrl, readJson, type Service, sendJson } from "../service.ts";
+import { inBigQueryTerms } from "./invalid-query.ts";
 import { InvalidQuery, type QueryParameter, type Translated, translate } from "./translate.ts";
 import { encodeRows, schemaOf } from "./values.ts";
 
@@ -72,7 +73,8 @@ export async function startBigQuery(opts: BigQueryOptions): Promise<Service> {
     const result = await opts.warehouse
       .exclusive(async (db) => {
         await checkTables(db, t, opts.projectId);
-        if (dryRun) return { kind: "bigquery#queryResponse", jobReference, jobComplete: true, totalRows: "0" };
+        if (dryRun)
+          return { kind: "bigquery#queryResponse", jobReference, jobComplete: true, totalRows: "0" };
         return run(db, t, jobReference);
       })
       .catch((error: unknown) => {
@@ -134,7 +136,13 @@ export async function startBigQuery(opts: BigQueryOptions): Promise<Service> {
       if (error instanceof InvalidQuery || error instanceof BadJson) {
         return fail(res, 400, "INVALID_ARGUMENT", "invalidQuery", error.message);
       }
-      fail(res, 400, "INVALID_ARGUMENT", "invalidQuery", `Query error: ${(error as Error).message ?? String(error)}`);
+      fail(
+        res,
+        400,
+        "INVALID_ARGUMENT",
+        "invalidQuery",
+        `Query error: ${(error as Error).message ?? String(error)}`,
+      );
     }
   };
 
@@ -150,30 +158,6 @@ export async function startBigQuery(opts: BigQueryOptions): Promise<Service> {
     });
   };
   return listen(opts.faults.wrap("bigquery", logged), { port: opts.port });
-}
-
-/**
- * A Postgres error, worded as BigQuery would and naming the construct: never Postgres's own parse error
- * (`syntax error at or near "$1"` means nothing to someone who wrote `@days`).
- */
-function inBigQueryTerms(error: unknown, paramNames: string[]): InvalidQuery {
-  const pg = error as { code?: string; message?: string };
-  const named = (text: string) =>
-    text.replace(/\$(\d+)(::[a-z ]+)?/g, (m, n) => (paramNames[Number(n) - 1] ? `@${paramNames[Number(n) - 1]}` : m));
-  const message = named(pg.message ?? String(error));
-  const near = /at or near "([^"]*)"/.exec(message)?.[1];
-  if (pg.code === "42601") {
-    return new InvalidQuery(
-      `Syntax error: the sandbox's BigQuery cannot translate the construct ${near ? `near "${near}"` : "in this statement"} (see sandbox/bigquery/translate.ts for what it supports)`,
-    );
-  }
-  const fn = /function (\w+)\(/.exec(message)?.[1];
-  if (pg.code === "42883" && fn) {
-    return new InvalidQuery(`Function not found: ${fn.toUpperCase()} (not available in the sandbox's BigQuery)`);
-  }
-  const column = /column "([^"]+)" does not exist/.exec(message)?.[1];
-  if (pg.code === "42703" && column) return new InvalidQuery(`Unrecognized name: ${column}`);
-  return new InvalidQuery(`Query error: ${message}`);
 }
 
 async function checkTables(db: Warehouse["db"], t: Translated, projectId: string) {

@@ -76,8 +76,10 @@ export async function openPostgres(
 ): Promise<SqlDatabase> {
   const pool = new pg.Pool({ connectionString, max: 20 });
   // DATE as 'YYYY-MM-DD' text, as the PGlite backend answers it.
-  const parsers = { getTypeParser: (oid: number, format?: "text" | "binary") =>
-    oid === 1082 ? (v: string) => v : pg.types.getTypeParser(oid, format) };
+  const parsers = {
+    getTypeParser: (oid: number, format?: "text" | "binary") =>
+      oid === 1082 ? (v: string) => v : pg.types.getTypeParser(oid, format),
+  };
   await init(async (sql) => {
     const c = await pool.connect();
     try {

@@ -89,7 +89,10 @@ export async function startPostgresServer(opts: { env?: NodeJS.ProcessEnv } = {}
   const args = ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1"];
   for (const s of ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=60"])
     args.push("-c", s);
-  const child: ChildProcess = spawn(join(bin, "postgres"), args, { stdio: ["ignore", "ignore", "pipe"], ...as });
+  const child: ChildProcess = spawn(join(bin, "postgres"), args, {
+    stdio: ["ignore", "ignore", "pipe"],
+    ...as,
+  });
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

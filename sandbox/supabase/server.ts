@@ -117,7 +117,8 @@ export async function startSupabaseApi(opts: SupabaseApiOptions): Promise<Supaba
   return {
     ...service,
     get db(): PGlite {
-      if (!database.db) throw new Error("SupabaseService.db: PGlite backend only; use sql() with postgresUrl");
+      if (!database.db)
+        throw new Error("SupabaseService.db: PGlite backend only; use sql() with postgresUrl");
       return database.db;
     },
     async sql<T>(query: string) {

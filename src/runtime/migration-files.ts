@@ -28,7 +28,8 @@ export interface MigrationFile {
 export const compareMigrations = (a: MigrationFile, b: MigrationFile): number =>
   a.number - b.number || a.suffix.localeCompare(b.suffix) || a.filename.localeCompare(b.filename);
 
-const DIR_FIX = "pass --dir <folder holding NN_name.sql files>, or leave --dir out to use the image's migrations/";
+const DIR_FIX =
+  "pass --dir <folder holding NN_name.sql files>, or leave --dir out to use the image's migrations/";
 
 /** Every `*.sql` file of `dir`, checked and ordered; throws ConfigError before anything is sent. */
 export async function readMigrations(dir: string | URL): Promise<MigrationFile[]> {
@@ -88,7 +89,10 @@ function checkNames(path: string, names: string[]): void {
     );
   }
   if (problems.length) {
-    throw new ConfigError(`migrations in ${path} are not named NN_name.sql or NNa_name.sql, one per prefix`, problems);
+    throw new ConfigError(
+      `migrations in ${path} are not named NN_name.sql or NNa_name.sql, one per prefix`,
+      problems,
+    );
   }
 }
 

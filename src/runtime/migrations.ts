@@ -77,9 +77,12 @@ ALTER TABLE public.schema_migrations ADD COLUMN IF NOT EXISTS applied_by VARCHAR
  * does not make atomic (one fails on a duplicate catalog key).
  */
 export async function ensureTrackingTable(supabase: SupabaseClient): Promise<void> {
-  await supabase.query(`BEGIN;\nSELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY});\n${TRACKING_TABLE}\nCOMMIT;`, {
-    idempotent: true,
-  });
+  await supabase.query(
+    `BEGIN;\nSELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY});\n${TRACKING_TABLE}\nCOMMIT;`,
+    {
+      idempotent: true,
+    },
+  );
 }
 
 /** Tracked files; [] when the tracking table does not exist yet (a fresh project, or a dry run). */

@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { readMigrations } from "../../src/runtime/migrations.ts";
 import { LEGACY_SQL } from "../../sandbox/supabase/legacy.ts";
+import { readMigrations } from "../../src/runtime/migrations.ts";
 import {
   fingerprint,
   JOB_TEST_TIMEOUT_MS,
@@ -100,7 +100,10 @@ async function expectAllApplied(db: PGlite) {
       .filter((f) => f.filename !== "01_profiles.sql") // the old migrate.sh's row: adopted, left as it is
       .map((f) => ({ filename: f.filename, checksum: f.checksum })),
   );
-  const [legacyRow] = await rows(db, "SELECT checksum FROM public.schema_migrations WHERE filename = '01_profiles.sql'");
+  const [legacyRow] = await rows(
+    db,
+    "SELECT checksum FROM public.schema_migrations WHERE filename = '01_profiles.sql'",
+  );
   expect(legacyRow).toEqual({ checksum: "e3b0c442".repeat(8) });
 }
 
@@ -181,7 +184,13 @@ it(
     const ref = await cleanRun();
     stopped.faults.set("supabase", { route: "POST /v1/projects/*", latencyMs: 400 });
     // The runner lets the file in flight finish (its own transaction), then the job stops before the next.
-    await killWhen("migrate", ["--dir", MIGRATIONS], stopped.env, async () => (await appliedCount(db)) >= 1, "SIGTERM");
+    await killWhen(
+      "migrate",
+      ["--dir", MIGRATIONS],
+      stopped.env,
+      async () => (await appliedCount(db)) >= 1,
+      "SIGTERM",
+    );
     expect(stopped.faults.inFlight("supabase")).toBe(0);
     const atStop = await appliedCount(db);
     expect(atStop).toBeGreaterThanOrEqual(1);

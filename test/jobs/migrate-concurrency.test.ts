@@ -24,7 +24,12 @@ let dir: string;
 
 beforeAll(async () => {
   server = await startPostgresServer();
-  sb = await startSupabaseApi({ postgresUrl: server.url, token: TOKEN, projectRef: REF, faults: createFaults() });
+  sb = await startSupabaseApi({
+    postgresUrl: server.url,
+    token: TOKEN,
+    projectRef: REF,
+    faults: createFaults(),
+  });
   await sb.sql("CREATE TABLE public.apply_log (filename text NOT NULL, backend_pid int NOT NULL)");
   dir = await mkdtemp(join(tmpdir(), "migrate-concurrency-"));
   for (const name of FILES) {

@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import migrate from "../../jobs/manual/migrate.ts";
-import { ConfigError, PermanentError } from "../../src/runtime/errors.ts";
-import { readMigrations } from "../../src/runtime/migrations.ts";
 import { createFaults } from "../../sandbox/faults.ts";
 import { LEGACY_ROWS, LEGACY_SQL, SELF_RECORDED_CHECKSUM } from "../../sandbox/supabase/legacy.ts";
 import { type SupabaseService, startSupabaseApi } from "../../sandbox/supabase/server.ts";
+import { ConfigError, PermanentError } from "../../src/runtime/errors.ts";
+import { readMigrations } from "../../src/runtime/migrations.ts";
 import { runJob } from "../helpers/context.ts";
 
 const TOKEN = "sbp_legacy_test";
@@ -23,8 +23,10 @@ let dir: string;
 
 /** The old system's files as they are on disk today (content changed since the old tools ran them). */
 const LEGACY_FILES = {
-  [LEGACY_ROWS.fullSha256]: "CREATE TABLE IF NOT EXISTS schema_migrations (id serial, filename varchar(255) NOT NULL UNIQUE);\n",
-  [LEGACY_ROWS.sha256Prefix16]: "-- edited after it was applied\nCREATE TABLE IF NOT EXISTS public.organizations (id uuid);\n",
+  [LEGACY_ROWS.fullSha256]:
+    "CREATE TABLE IF NOT EXISTS schema_migrations (id serial, filename varchar(255) NOT NULL UNIQUE);\n",
+  [LEGACY_ROWS.sha256Prefix16]:
+    "-- edited after it was applied\nCREATE TABLE IF NOT EXISTS public.organizations (id uuid);\n",
   [LEGACY_ROWS.nullChecksum]: "SELECT 1;\n",
   [LEGACY_ROWS.recordsItself]: `ALTER TABLE public.organizations ADD COLUMN IF NOT EXISTS integration_openai_enabled boolean;
 INSERT INTO schema_migrations (filename, checksum) VALUES ('${LEGACY_ROWS.recordsItself}', '${SELF_RECORDED_CHECKSUM}')
@@ -46,7 +48,8 @@ const tracked = () =>
   );
 
 async function files(extra: Record<string, string> = {}) {
-  for (const [name, sql] of Object.entries({ ...LEGACY_FILES, ...extra })) await writeFile(join(dir, name), sql);
+  for (const [name, sql] of Object.entries({ ...LEGACY_FILES, ...extra }))
+    await writeFile(join(dir, name), sql);
 }
 
 // One database for the file (PGlite takes seconds to start); each test puts the legacy state back.
@@ -73,7 +76,10 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 
 describe("migrate on the production database as the old tools left it", () => {
   it("adopts the old table: legacy rows count as applied, files that record themselves work, no second table", async () => {
-    await files({ "12_org_logo_url.sql": SELF_RECORDING, "13_org_locale.sql": "ALTER TABLE public.organizations ADD COLUMN locale text;\n" });
+    await files({
+      "12_org_logo_url.sql": SELF_RECORDING,
+      "13_org_locale.sql": "ALTER TABLE public.organizations ADD COLUMN locale text;\n",
+    });
     const before = await tracked();
     const { outcome, error } = await run();
     expect(error).toBeUndefined();
@@ -86,7 +92,11 @@ describe("migrate on the production database as the old tools left it", () => {
     expect(after.filter((r) => before.some((b) => b.filename === r.filename))).toEqual(before);
     const sums = new Map((await readMigrations(dir)).map((f) => [f.filename, f.checksum]));
     expect(after.filter((r) => r.filename >= "12")).toEqual([
-      { filename: "12_org_logo_url.sql", checksum: sums.get("12_org_logo_url.sql"), applied_by: "migrate:local" },
+      {
+        filename: "12_org_logo_url.sql",
+        checksum: sums.get("12_org_logo_url.sql"),
+        applied_by: "migrate:local",
+      },
       { filename: "13_org_locale.sql", checksum: sums.get("13_org_locale.sql"), applied_by: "migrate:local" },
     ]);
     expect(
@@ -137,20 +147,32 @@ describe("migrate on the production database as the old tools left it", () => {
 describe("refused before anything is sent (exit 2)", () => {
   it.each([
     ["a missing --dir", async () => ["--dir", join(dir, "nope")], /does not exist/],
-    ["a --dir that is a file", async () => {
-      await writeFile(join(dir, "01_a.sql"), "SELECT 1;");
-      return ["--dir", join(dir, "01_a.sql")];
-    }, /not a directory/],
+    [
+      "a --dir that is a file",
+      async () => {
+        await writeFile(join(dir, "01_a.sql"), "SELECT 1;");
+        return ["--dir", join(dir, "01_a.sql")];
+      },
+      /not a directory/,
+    ],
     ["an empty --dir", async () => ["--dir", dir], /holds no \.sql/],
-    ["a one-digit prefix", async () => {
-      await writeFile(join(dir, "1_x.sql"), "SELECT 1;");
-      return ["--dir", dir];
-    }, /1_x\.sql: rename it/],
-    ["two files numbered 02", async () => {
-      await writeFile(join(dir, "02_a.sql"), "SELECT 1;");
-      await writeFile(join(dir, "02_b.sql"), "SELECT 1;");
-      return ["--dir", dir];
-    }, /share the prefix 02/],
+    [
+      "a one-digit prefix",
+      async () => {
+        await writeFile(join(dir, "1_x.sql"), "SELECT 1;");
+        return ["--dir", dir];
+      },
+      /1_x\.sql: rename it/,
+    ],
+    [
+      "two files numbered 02",
+      async () => {
+        await writeFile(join(dir, "02_a.sql"), "SELECT 1;");
+        await writeFile(join(dir, "02_b.sql"), "SELECT 1;");
+        return ["--dir", dir];
+      },
+      /share the prefix 02/,
+    ],
   ])("%s", async (_case, argv, expected) => {
     const { error } = await run(await argv());
     expect(error).toBeInstanceOf(ConfigError);

@@ -164,10 +164,10 @@ describe("migrate", () => {
     supabase.queue(
       { status: 201, body: [{ exists: false }] }, // our plan was read before the other run committed
     );
-    await supabase.db.query("INSERT INTO public.schema_migrations (filename, checksum, applied_by) VALUES ($1, $2, 'migrate:other-run')", [
-      first?.filename,
-      first?.checksum,
-    ]);
+    await supabase.db.query(
+      "INSERT INTO public.schema_migrations (filename, checksum, applied_by) VALUES ($1, $2, 'migrate:other-run')",
+      [first?.filename, first?.checksum],
+    );
     await supabase.db.exec(first?.sql ?? "");
     const { outcome, logs } = await run();
     expect(outcome?.status).toBe("succeeded");

@@ -58,7 +58,11 @@ describe("migration files", () => {
     ["a three-digit prefix", ["001_x.sql"], ["001_x.sql", "01_x.sql"]],
     ["no prefix", ["profiles_fix.sql"], ["profiles_fix.sql", "NN_profiles_fix.sql"]],
     ["upper case", ["04_Fix.SQL"], ["04_Fix.SQL", "04_fix.sql"]],
-    ["two 02_ files", ["02_a.sql", "02_b.sql"], ["02_a.sql, 02_b.sql share the prefix 02", "02_b.sql → 02a_b.sql"]],
+    [
+      "two 02_ files",
+      ["02_a.sql", "02_b.sql"],
+      ["02_a.sql, 02_b.sql share the prefix 02", "02_b.sql → 02a_b.sql"],
+    ],
     [
       "two 02a_ files next to 02b",
       ["02a_x.sql", "02a_y.sql", "02b_z.sql"],

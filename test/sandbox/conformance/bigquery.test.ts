@@ -104,13 +104,32 @@ describe("CONTRACT §3: BigQuery jobs.query", () => {
   });
 
   it.each([
-    ["a BigQuery-only function", "SELECT FORMAT_DATE('%Y', CURRENT_DATE()) AS y", /FORMAT_DATE is not supported/],
-    ["an INTERVAL string literal", "SELECT DATE_SUB(CURRENT_DATE(), INTERVAL '1' DAY) AS d", /INTERVAL must be followed by/],
-    ["an unsupported INTERVAL unit", "SELECT DATE_SUB(CURRENT_DATE(), INTERVAL 1 MICROSECOND) AS d", /unit MICROSECOND/],
+    [
+      "a BigQuery-only function",
+      "SELECT FORMAT_DATE('%Y', CURRENT_DATE()) AS y",
+      /FORMAT_DATE is not supported/,
+    ],
+    [
+      "an INTERVAL string literal",
+      "SELECT DATE_SUB(CURRENT_DATE(), INTERVAL '1' DAY) AS d",
+      /INTERVAL must be followed by/,
+    ],
+    [
+      "an unsupported INTERVAL unit",
+      "SELECT DATE_SUB(CURRENT_DATE(), INTERVAL 1 MICROSECOND) AS d",
+      /unit MICROSECOND/,
+    ],
     ["a SAFE. function", "SELECT SAFE.PARSE_DATE('%Y', '2026') AS d", /SAFE\./],
-    ["a construct Postgres cannot parse", `SELECT * FROM ${TABLE} WHERE usage_date < @cutoff @cutoff`, /near "@cutoff"/],
+    [
+      "a construct Postgres cannot parse",
+      `SELECT * FROM ${TABLE} WHERE usage_date < @cutoff @cutoff`,
+      /near "@cutoff"/,
+    ],
   ])("answers %s with a 400 naming it, never a raw Postgres error", async (_case, query, expected) => {
-    const error = await failure(query, query.includes("@cutoff") ? { cutoff: client.date("2026-01-01") } : undefined);
+    const error = await failure(
+      query,
+      query.includes("@cutoff") ? { cutoff: client.date("2026-01-01") } : undefined,
+    );
     expect(error.code).toBe(400);
     expect(error.errors?.[0]?.reason).toBe("invalidQuery");
     expect(error.message).toMatch(expected);

@@ -81,11 +81,31 @@ describe("CONTRACT §2: the legacy start state (the old tools' tracking table)",
     );
     expect(columns).toEqual([
       expect.objectContaining({ column_name: "id", data_type: "integer", is_nullable: "NO" }),
-      expect.objectContaining({ column_name: "filename", data_type: "character varying", len: 255, is_nullable: "NO" }),
-      expect.objectContaining({ column_name: "applied_at", data_type: "timestamp with time zone", is_nullable: "YES", column_default: "now()" }),
-      expect.objectContaining({ column_name: "checksum", data_type: "character varying", len: 64, is_nullable: "YES" }),
+      expect.objectContaining({
+        column_name: "filename",
+        data_type: "character varying",
+        len: 255,
+        is_nullable: "NO",
+      }),
+      expect.objectContaining({
+        column_name: "applied_at",
+        data_type: "timestamp with time zone",
+        is_nullable: "YES",
+        column_default: "now()",
+      }),
+      expect.objectContaining({
+        column_name: "checksum",
+        data_type: "character varying",
+        len: 64,
+        is_nullable: "YES",
+      }),
       expect.objectContaining({ column_name: "execution_time_ms", data_type: "integer", is_nullable: "YES" }),
-      expect.objectContaining({ column_name: "applied_by", len: 255, is_nullable: "YES", column_default: "CURRENT_USER" }),
+      expect.objectContaining({
+        column_name: "applied_by",
+        len: 255,
+        is_nullable: "YES",
+        column_default: "CURRENT_USER",
+      }),
     ]);
     const unique = await sb.sql(
       `SELECT 1 FROM pg_indexes WHERE tablename = 'schema_migrations' AND indexdef LIKE '%UNIQUE%(filename)%'`,
