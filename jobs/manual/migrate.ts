@@ -63,7 +63,8 @@ export default defineJob({
         summary: { dry_run: true, pending, applied: plan.applied.length, adopted: plan.adopted },
       };
     }
-    await ensureTrackingTable(ctx.supabase);
+    // Nothing pending: no write at all (the table exists whenever a row does).
+    if (pending.length) await ensureTrackingTable(ctx.supabase);
     const appliedBy = `${APPLIED_BY_PREFIX}${ctx.config.cloudRun.execution ?? "local"}`;
     const applied: string[] = [];
     const interrupted = (inDoubt: string | null) => {

@@ -125,7 +125,7 @@ beforeAll(async () => {
   MIGRATIONS = await mkdtemp(join(tmpdir(), "idempotency-migrations-"));
   await cp(SHIPPED, MIGRATIONS, { recursive: true });
   await writeFile(join(MIGRATIONS, "04_records_itself.sql"), RECORDS_ITSELF);
-});
+}, JOB_TEST_TIMEOUT_MS);
 afterAll(async () => {
   await Promise.all([clean?.close(), killed?.close(), stopped?.close()]);
 });
