@@ -59,6 +59,8 @@ export interface SandboxOptions {
   faults?: Partial<Record<ServiceName, FaultRule[]>>;
   /** Grace period between SIGTERM and SIGKILL for a task on timeout or cancel (Cloud Run: 10 s). */
   graceMs?: number;
+  /** Supabase's start state: "legacy" (default: as the old tools left production) or "fresh". */
+  supabaseState?: "fresh" | "legacy";
   /** false: start only the Google Cloud half (no PGlite), for fast tests of it. Default true. */
   data?: boolean;
   /** No log lines at all. */
@@ -230,6 +232,7 @@ async function startData(
       ...dir("supabase"),
       token: SANDBOX.supabaseAccessToken,
       projectRef: SANDBOX.supabaseProjectRef,
+      state: opts.supabaseState ?? "legacy",
       faults,
     }),
   ]);

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { defineJob } from "../../src/runtime/job.ts";
 import {
+  APPLIED_BY_PREFIX,
   applyMigration,
   ensureTrackingTable,
   planMigrations,
@@ -19,7 +20,8 @@ const DEFAULT_DIR =
 
 /**
  * Release step 1. Each file and its tracking row are one transaction in one request, under an advisory
- * lock; a changed checksum of an applied file stops the run before anything is applied.
+ * lock; a changed checksum of a file this job applied stops the run before anything is applied. The old
+ * tools' `schema_migrations` table and rows are adopted as they are (src/runtime/migrations.ts says how).
  */
 export default defineJob({
   name: "migrate",
@@ -36,10 +38,21 @@ export default defineJob({
     dir: { type: "string", description: "Folder of NN_*.sql files (default: migrations/ of this image)." },
   },
   async run(ctx) {
+    // Folder and names are checked (ConfigError, exit 2) before the first request.
     const files = await readMigrations(ctx.flags.dir ?? DEFAULT_DIR);
     const plan = planMigrations(files, await readApplied(ctx.supabase));
-    for (const name of plan.missing)
-      ctx.log.warn("Applied migration is no longer on disk", { filename: name });
+    if (plan.missing.length)
+      ctx.log.warn("Tracked migrations not in the folder (old tools' files, or removed)", {
+        count: plan.missing.length,
+        filenames: plan.missing,
+      });
+    if (plan.adopted.length)
+      ctx.log.info(
+        "Applied by the old tools or by the file itself: counted as applied, checksum not verified",
+        {
+          filenames: plan.adopted,
+        },
+      );
     const pending = plan.pending.map((f) => f.filename);
     if (ctx.flags["dry-run"]) {
       for (const f of plan.pending)
@@ -47,11 +60,12 @@ export default defineJob({
       return {
         status: "succeeded",
         message: `Dry run: ${pending.length} pending of ${files.length} (${pending.join(", ") || "none"}); nothing changed`,
-        summary: { dry_run: true, pending, applied: plan.applied.length },
+        summary: { dry_run: true, pending, applied: plan.applied.length, adopted: plan.adopted },
       };
     }
-    await ensureTrackingTable(ctx.supabase);
-    const appliedBy = `migrate:${ctx.config.cloudRun.execution ?? "local"}`;
+    // Nothing pending: no write at all (the table exists whenever a row does).
+    if (pending.length) await ensureTrackingTable(ctx.supabase);
+    const appliedBy = `${APPLIED_BY_PREFIX}${ctx.config.cloudRun.execution ?? "local"}`;
     const applied: string[] = [];
     const interrupted = (inDoubt: string | null) => {
       const undone = pending.slice(applied.length + (inDoubt ? 1 : 0));
@@ -91,7 +105,7 @@ export default defineJob({
       message: applied.length
         ? `Applied ${applied.length} migrations: ${applied.join(", ")}`
         : `Up to date: all ${files.length} migrations already applied`,
-      summary: { applied, already_applied: plan.applied.length },
+      summary: { applied, already_applied: plan.applied.length, adopted: plan.adopted },
     };
   },
 });

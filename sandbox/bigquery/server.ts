@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Warehouse } from "../admin-api/warehouse.ts";
 import type { FaultRule, Faults } from "../faults.ts";
 import { BadJson, listen, parseUrl, readJson, type Service, sendJson } from "../service.ts";
+import { inBigQueryTerms } from "./invalid-query.ts";
 import { InvalidQuery, type QueryParameter, type Translated, translate } from "./translate.ts";
 import { encodeRows, schemaOf } from "./values.ts";
 
@@ -66,13 +67,19 @@ export async function startBigQuery(opts: BigQueryOptions): Promise<Service> {
       query,
       opts.projectId,
       Array.isArray(parameters) ? (parameters as QueryParameter[]) : [],
+      opts.warehouse.now(),
     );
     const jobReference = { projectId: opts.projectId, jobId, location };
-    const result = await opts.warehouse.exclusive(async (db) => {
-      await checkTables(db, t, opts.projectId);
-      if (dryRun) return { kind: "bigquery#queryResponse", jobReference, jobComplete: true, totalRows: "0" };
-      return run(db, t, jobReference);
-    });
+    const result = await opts.warehouse
+      .exclusive(async (db) => {
+        await checkTables(db, t, opts.projectId);
+        if (dryRun)
+          return { kind: "bigquery#queryResponse", jobReference, jobComplete: true, totalRows: "0" };
+        return run(db, t, jobReference);
+      })
+      .catch((error: unknown) => {
+        throw error instanceof InvalidQuery ? error : inBigQueryTerms(error, t.paramNames);
+      });
     remember(jobId, { ...result, statementType: t.statementType });
     return result;
   };
@@ -129,9 +136,13 @@ export async function startBigQuery(opts: BigQueryOptions): Promise<Service> {
       if (error instanceof InvalidQuery || error instanceof BadJson) {
         return fail(res, 400, "INVALID_ARGUMENT", "invalidQuery", error.message);
       }
-      const pg = error as { message?: string; position?: string };
-      const at = pg.position ? ` at [offset ${pg.position}]` : "";
-      fail(res, 400, "INVALID_ARGUMENT", "invalidQuery", `Query error: ${pg.message ?? String(error)}${at}`);
+      fail(
+        res,
+        400,
+        "INVALID_ARGUMENT",
+        "invalidQuery",
+        `Query error: ${(error as Error).message ?? String(error)}`,
+      );
     }
   };
 

@@ -9,13 +9,16 @@
  *   so only resolve when Postgres resolves them the same way.
  * - named parameters `@name` become `$n::<type>` from `queryParameters` (types STRING, INT64, FLOAT64,
  *   NUMERIC, BOOL, DATE, TIMESTAMP, DATETIME); ARRAY/STRUCT and positional `?` parameters are refused.
- * - "double-quoted" strings become 'single-quoted' ones; `CURRENT_DATE()` becomes `CURRENT_DATE`.
- * Functions and everything else are passed through: a BigQuery-only construct fails in Postgres and is
- * reported as a 400 invalidQuery, never answered wrongly.
+ * - "double-quoted" strings become 'single-quoted' ones;
+ * - date and time functions (`CURRENT_DATE()`, `DATE_SUB(…, INTERVAL @days DAY)`, `TIMESTAMP_SUB`, …) as
+ *   ./functions.ts says, on the sandbox clock; known BigQuery-only functions are refused by name.
+ * Everything else is passed through: a construct Postgres cannot run is answered as a 400 invalidQuery
+ * in BigQuery's words (server.ts), never answered wrongly.
  */
-export class InvalidQuery extends Error {
-  override name = "InvalidQuery";
-}
+import { rewriteFunctions } from "./functions.ts";
+import { InvalidQuery } from "./invalid-query.ts";
+
+export { InvalidQuery };
 
 export interface QueryParameter {
   name?: string;
@@ -31,6 +34,8 @@ export interface Translated {
   statementType: StatementType;
   /** `dataset.table` of every backticked table, for existence checks. */
   tables: { dataset: string; table: string }[];
+  /** `@name` of each `$n` (index n-1; "" for values the sandbox added), to word errors in BigQuery's terms. */
+  paramNames: string[];
 }
 
 const PG_CASTS: Record<string, string> = {
@@ -54,7 +59,12 @@ const PG_CASTS: Record<string, string> = {
  *   [{ name: "cutoff", parameterType: { type: "DATE" }, parameterValue: { value: "2026-01-01" } }]);
  * // → { sql: 'DELETE FROM "organizations"."org_usage_quotas" WHERE usage_date < $1::date', params: ["2026-01-01"], … }
  */
-export function translate(query: string, projectId: string, parameters: QueryParameter[] = []): Translated {
+export function translate(
+  query: string,
+  projectId: string,
+  parameters: QueryParameter[] = [],
+  now: Date = new Date(),
+): Translated {
   const byName = new Map<string, QueryParameter>();
   for (const p of parameters) {
     if (!p.name)
@@ -67,6 +77,7 @@ export function translate(query: string, projectId: string, parameters: QueryPar
     byName.set(p.name.toLowerCase(), p);
   }
   const params: unknown[] = [];
+  const paramNames: string[] = [];
   const slots = new Map<string, number>();
   const tables: Translated["tables"] = [];
   let out = "";
@@ -104,6 +115,7 @@ export function translate(query: string, projectId: string, parameters: QueryPar
       let slot = slots.get(name.toLowerCase());
       if (slot === undefined) {
         params.push(p.parameterValue?.value ?? null);
+        paramNames[params.length - 1] = name;
         slot = params.length;
         slots.set(name.toLowerCase(), slot);
       }
@@ -122,8 +134,15 @@ export function translate(query: string, projectId: string, parameters: QueryPar
       i += 1;
     }
   }
-  out = out.replace(/\bCURRENT_DATE\s*\(\s*\)/gi, "CURRENT_DATE");
-  return { sql: out.trim(), params, statementType: statementType(out), tables };
+  out = rewriteFunctions(out, {
+    now,
+    param(value) {
+      params.push(value);
+      paramNames[params.length - 1] = "";
+      return `$${params.length}`;
+    },
+  });
+  return { sql: out.trim(), params, statementType: statementType(out), tables, paramNames };
 }
 
 function stringEnd(src: string, start: number, quote: string): number {

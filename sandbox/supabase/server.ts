@@ -1,26 +1,36 @@
 /**
- * The Supabase Management API's `POST /v1/projects/{ref}/database/query` on its own PGlite database.
+ * The Supabase Management API's `POST /v1/projects/{ref}/database/query` (CONTRACT §2), on its own
+ * database: PGlite by default, or a real PostgreSQL server with `postgresUrl` (see ./database.ts: there
+ * every request is its own session and requests run in parallel).
  *
- * Requests run one at a time (a BEGIN…COMMIT script is atomic and nothing interleaves with it). A
- * multi-statement body runs like Postgres's simple query protocol (one implicit transaction unless the
- * script manages its own); the answer is the rows of the LAST statement as a JSON array. A SQL error is
- * 400 `{message: "Failed to run sql query: ERROR:  <code>: <text>"}`; afterwards the connection is reset
- * (rollback, role, settings) so the next request starts clean, as a fresh pooled connection would.
- * The 60/minute limit is a fault: `faults.set("supabase", { route: "*", perMinute: 60 })` or
- * `rateLimitPerMinute: 60` here.
+ * Answers: 201 with the rows of the LAST statement as a JSON array. An SQL error is 400
+ * `{message: "Failed to run sql query: ERROR:  <code>: <text>"}`, or the same body with 500 when
+ * `sqlErrorStatus` is 500 (the published spec lists a 500 "Failed to run sql query": a client must
+ * handle both; switch at run time with `setSqlErrorStatus`). 401 without the bearer token, 404 for
+ * another project ref. The 60/minute limit is a fault: `faults.set("supabase", { route: "*", perMinute: 60 })`
+ * or `rateLimitPerMinute: 60` here.
+ *
+ * `state: "legacy"` starts the database as the old tools left production (./legacy.ts): their tracking
+ * table with rows in every checksum form, one written by a file that records itself.
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { PGlite, types } from "@electric-sql/pglite";
-import { pgcrypto } from "@electric-sql/pglite/contrib/pgcrypto";
-import { uuid_ossp } from "@electric-sql/pglite/contrib/uuid_ossp";
+import type { PGlite } from "@electric-sql/pglite";
 import type { Faults } from "../faults.ts";
-import { createMutex, listen, parseUrl, readJson, type Service, sendJson } from "../service.ts";
+import { listen, parseUrl, readJson, type Service, sendJson } from "../service.ts";
+import { openPglite, openPostgres, type SqlDatabase } from "./database.ts";
 import { SUPABASE_INIT_SQL } from "./init-sql.ts";
+import { LEGACY_SQL } from "./legacy.ts";
 
 export interface SupabaseApiOptions {
-  /** Folder to persist the database in (initialised only when new). Default: in memory. */
+  /** Folder to persist the (PGlite) database in (initialised only when new). Default: in memory. */
   dataDir?: string;
+  /** A real PostgreSQL server instead of PGlite, e.g. from ./postgres-server.ts (initialised when new). */
+  postgresUrl?: string;
+  /** "fresh" (default): a new Supabase project; "legacy": as the old tools left production. */
+  state?: "fresh" | "legacy";
+  /** Status of an SQL error: 400 (default) or 500 "Failed to run sql query". */
+  sqlErrorStatus?: 400 | 500;
   token: string;
   projectRef: string;
   faults: Faults;
@@ -32,28 +42,35 @@ export interface SupabaseApiOptions {
 }
 
 export interface SupabaseService extends Service {
-  /** The database itself, for tests that check what a migration did. */
+  /** The PGlite database itself, for tests that check what a migration did (PGlite backend only). */
   db: PGlite;
+  /** Runs SQL directly on the database (either backend), bypassing the API: for tests. */
+  sql<T = Record<string, unknown>>(query: string): Promise<T[]>;
+  setSqlErrorStatus(status: 400 | 500): void;
 }
 
 /**
  * @example
- * const sb = await startSupabaseApi({ token: "sbp_x", projectRef: "sandboxprojectref000", faults });
+ * const sb = await startSupabaseApi({ token: "sbp_x", projectRef: "sandboxprojectref000", faults, state: "legacy" });
  * await fetch(`${sb.url}/v1/projects/sandboxprojectref000/database/query`, {
  *   method: "POST", headers: { authorization: "Bearer sbp_x" }, body: JSON.stringify({ query: "select 1 as x" }) });
  */
 export async function startSupabaseApi(opts: SupabaseApiOptions): Promise<SupabaseService> {
-  const db = await PGlite.create({
-    dataDir: opts.dataDir,
-    extensions: { uuid_ossp, pgcrypto },
-    parsers: { [types.DATE]: (v: string) => v },
-  });
-  const initialised = await db.query("SELECT 1 FROM pg_namespace WHERE nspname = 'sandbox_meta'");
-  if (initialised.rows.length === 0) await db.exec(SUPABASE_INIT_SQL);
+  const init = async (exec: (sql: string) => Promise<unknown>) => {
+    const done = (await exec("SELECT 1 FROM pg_namespace WHERE nspname = 'sandbox_meta'")) as
+      | { rows: unknown[] }[]
+      | { rows: unknown[] };
+    const rows = Array.isArray(done) ? done.at(-1)?.rows : done?.rows;
+    if (rows?.length) return;
+    await exec(SUPABASE_INIT_SQL + (opts.state === "legacy" ? LEGACY_SQL : ""));
+  };
+  const database: SqlDatabase & { db?: PGlite } = opts.postgresUrl
+    ? await openPostgres(opts.postgresUrl, init)
+    : await openPglite(opts.dataDir, init);
   if (opts.rateLimitPerMinute) {
     opts.faults.set("supabase", { route: "POST /v1/projects/*", perMinute: opts.rateLimitPerMinute });
   }
-  const mutex = createMutex();
+  let sqlErrorStatus = opts.sqlErrorStatus ?? 400;
   const queryPath = /^\/v1\/projects\/([^/]+)\/database\/query$/;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -78,13 +95,16 @@ export async function startSupabaseApi(opts: SupabaseApiOptions): Promise<Supaba
     if (!body || typeof body.query !== "string" || body.query.trim() === "") {
       return sendJson(res, 400, { message: 'body must be {"query": "<sql>"}' });
     }
-    const sql = body.query;
     const started = Date.now();
-    const outcome = await mutex.run(() => run(db, sql));
+    const outcome = await database.run(body.query);
     const ms = Date.now() - started;
     if ("error" in outcome) {
-      opts.log?.({ service: "supabase", path, status: 400, ms });
-      return sendJson(res, 400, outcome.error);
+      const { code, message, ...rest } = outcome.error;
+      opts.log?.({ service: "supabase", path, status: sqlErrorStatus, ms });
+      return sendJson(res, sqlErrorStatus, {
+        message: `Failed to run sql query: ERROR:  ${code ?? "XX000"}: ${message}`,
+        error: { code, ...rest },
+      });
     }
     opts.log?.({ service: "supabase", path, status: 201, ms, rows: outcome.rows.length });
     sendJson(res, 201, outcome.rows);
@@ -92,32 +112,24 @@ export async function startSupabaseApi(opts: SupabaseApiOptions): Promise<Supaba
 
   const service = await listen(opts.faults.wrap("supabase", handle), {
     port: opts.port,
-    onClose: () => mutex.run(() => db.close()),
+    onClose: () => database.close(),
   });
-  return { ...service, db };
-}
-
-async function run(
-  db: PGlite,
-  sql: string,
-): Promise<{ rows: unknown[] } | { error: Record<string, unknown> }> {
-  try {
-    const results = await db.exec(sql);
-    return { rows: results.at(-1)?.rows ?? [] };
-  } catch (e) {
-    const err = e as { code?: string; message?: string; position?: string; detail?: string; hint?: string };
-    const message = `Failed to run sql query: ERROR:  ${err.code ?? "XX000"}: ${err.message ?? String(e)}`;
-    return {
-      error: {
-        message,
-        error: { code: err.code, position: err.position, detail: err.detail, hint: err.hint },
-      },
-    };
-  } finally {
-    // A failed or unfinished transaction, SET ROLE or session settings must not leak into the next
-    // request: reset the connection like a pool handing out a fresh one (ROLLBACK is a no-op otherwise).
-    await db.exec("ROLLBACK; RESET ROLE; RESET ALL").catch(() => undefined);
-  }
+  return {
+    ...service,
+    get db(): PGlite {
+      if (!database.db)
+        throw new Error("SupabaseService.db: PGlite backend only; use sql() with postgresUrl");
+      return database.db;
+    },
+    async sql<T>(query: string) {
+      const outcome = await database.run(query);
+      if ("error" in outcome) throw new Error(outcome.error.message);
+      return outcome.rows as T[];
+    },
+    setSqlErrorStatus(status: 400 | 500) {
+      sqlErrorStatus = status;
+    },
+  };
 }
 
 function authorised(header: string | undefined, token: string): boolean {

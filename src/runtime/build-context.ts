@@ -106,6 +106,7 @@ export async function buildContext(input: {
           signal,
         }),
         projectRef,
+        { signal },
       );
       return supabase;
     },

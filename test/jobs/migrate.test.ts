@@ -158,16 +158,16 @@ describe("migrate", () => {
   it("treats a file applied meanwhile by a concurrent run as done, not as a failure", async () => {
     // Simulate the other run winning the lock: the tracking row exists before our request arrives.
     await supabase.db.exec(
-      "CREATE TABLE public.schema_migrations (filename text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), execution_time_ms integer NOT NULL, applied_by text NOT NULL)",
+      "CREATE TABLE public.schema_migrations (id serial PRIMARY KEY, filename varchar(255) NOT NULL UNIQUE, applied_at timestamptz DEFAULT now(), checksum varchar(64), execution_time_ms integer, applied_by varchar(255) DEFAULT current_user)",
     );
     const [first] = await readMigrations(dir);
     supabase.queue(
       { status: 201, body: [{ exists: false }] }, // our plan was read before the other run committed
     );
-    await supabase.db.query("INSERT INTO public.schema_migrations VALUES ($1, $2, now(), 1, 'other-run')", [
-      first?.filename,
-      first?.checksum,
-    ]);
+    await supabase.db.query(
+      "INSERT INTO public.schema_migrations (filename, checksum, applied_by) VALUES ($1, $2, 'migrate:other-run')",
+      [first?.filename, first?.checksum],
+    );
     await supabase.db.exec(first?.sql ?? "");
     const { outcome, logs } = await run();
     expect(outcome?.status).toBe("succeeded");
@@ -183,7 +183,7 @@ describe("migrate", () => {
   it("on SIGTERM finishes the file in flight, applies no further file, and a re-run completes the rest", async () => {
     const controller = new AbortController();
     supabase.onQuery((sql) => {
-      if (sql.startsWith("BEGIN;")) controller.abort();
+      if (sql.includes("INSERT INTO public.schema_migrations")) controller.abort();
     });
     const { outcome, logs } = await runJob(migrate, {
       env: env(),
