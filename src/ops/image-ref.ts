@@ -22,7 +22,7 @@ const LABEL = "[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?";
 const DOMAIN = `(?:${LABEL}(?:\\.${LABEL})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
 const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const TAG = "[\\w][\\w.-]{0,127}";
-const DIGEST = "[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}";
+const DIGEST = "[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+";
 const REFERENCE = new RegExp(
   `^(?<repository>(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*)(?::(?<tag>${TAG}))?(?:@(?<digest>${DIGEST}))?$`,
 );
@@ -33,6 +33,11 @@ const DIGEST_FIX =
 
 /** Parses a reference; a ConfigError naming the fix when it is not one. */
 export function parseImageRef(text: string): ImageRef {
+  if (/^sha256:/.test(text)) {
+    throw new ConfigError(
+      `--image ${JSON.stringify(text)} is a digest without its repository: write REPOSITORY@${text}, e.g. ${EXAMPLE}`,
+    );
+  }
   const match = text.length <= 255 ? REFERENCE.exec(text) : null;
   const groups = match?.groups;
   if (!groups?.repository) {

@@ -123,7 +123,7 @@ export function formatLegacy(items: readonly LegacyItem[]): string {
     const what = `${item.kind.padEnd(7)} ${shortName(item.name).padEnd(width)}`;
     const state = item.state ? ` ${item.state}` : "";
     if (!item.replacedBy) {
-      lines.push(`  · ${what}${state}: ${item.note ?? "left alone"}`);
+      lines.push(`  · ${`${what}${state}`.trimEnd()}: ${item.note ?? "left alone"}`);
       continue;
     }
     let fate = "";
