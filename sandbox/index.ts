@@ -148,7 +148,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     stops.push(() => scheduler.stop());
     env.CLOUD_SCHEDULER_API_URL = scheduler.service.url;
     if (opts.legacy)
-      await seedLegacy({ cloudRun: cloudRun.service.url, scheduler: scheduler.service.url }, SANDBOX.project, SANDBOX.location);
+      await seedLegacy(
+        { cloudRun: cloudRun.service.url, scheduler: scheduler.service.url },
+        SANDBOX.project,
+        SANDBOX.location,
+      );
 
     await data;
 

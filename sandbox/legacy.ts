@@ -30,7 +30,10 @@ async function call(url: string, method: string, body: unknown): Promise<unknown
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
   });
-  if (!response.ok) throw new Error(`seeding legacy resources: ${method} ${url}: ${response.status} ${await response.text()}`);
+  if (!response.ok)
+    throw new Error(
+      `seeding legacy resources: ${method} ${url}: ${response.status} ${await response.text()}`,
+    );
   return response.json();
 }
 
@@ -54,7 +57,12 @@ export async function seedLegacy(
       const job = {
         template: {
           template: {
-            containers: [{ image: `${location}-docker.pkg.dev/${project}/cloudact/cloudact-jobs-test`, args: ["--version"] }],
+            containers: [
+              {
+                image: `${location}-docker.pkg.dev/${project}/cloudact/cloudact-jobs-test`,
+                args: ["--version"],
+              },
+            ],
             maxRetries: 0,
             serviceAccount: account,
           },

@@ -65,7 +65,10 @@ export async function buildContextFiles(root = repo): Promise<string[]> {
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith("#"));
-  const { stdout } = await run("git", ["ls-files", "-z", "--cached"], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run("git", ["ls-files", "-z", "--cached"], {
+    cwd: root,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return stdout.split("\0").filter((file) => file && !dockerIgnored(file, patterns));
 }
 

@@ -17,8 +17,8 @@ import type { Clients } from "./clients.ts";
 import { parentOf } from "./clients.ts";
 import type { RunJob, Trigger } from "./desired.ts";
 import { overlayManaged } from "./keep.ts";
-import { TRIGGER_MASK_PATHS } from "./normalize.ts";
 import type { LegacyItem } from "./legacy.ts";
+import { TRIGGER_MASK_PATHS } from "./normalize.ts";
 import type { Plan, PlanItem } from "./plan.ts";
 import type { Target } from "./target.ts";
 
@@ -167,10 +167,16 @@ export async function applyPlan(
     work: async () => {
       for (const legacy of retiredWith(item.name)) {
         retire.splice(retire.indexOf(legacy), 1);
-        if (!(await step(`legacy trigger ${shortName(legacy.name)}`, "pause", () => retireLegacy(legacy, clients))))
+        if (
+          !(await step(`legacy trigger ${shortName(legacy.name)}`, "pause", () =>
+            retireLegacy(legacy, clients),
+          ))
+        )
           throw new Error(`not written: the legacy trigger it replaces could not be paused (both would run)`);
       }
-      return item.kind === "run-job" ? applyRunJob(item, clients, target) : applyTrigger(item, clients, target);
+      return item.kind === "run-job"
+        ? applyRunJob(item, clients, target)
+        : applyTrigger(item, clients, target);
     },
   });
   const run = async (unit: Unit) => {

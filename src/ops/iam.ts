@@ -74,9 +74,12 @@ export function iamCommands(
     `: "\${DEPLOYER:?set DEPLOYER=user:… or serviceAccount:… (who runs create-all-jobs, run-job, list-jobs, release)}"`,
     "",
     "# Operator or CI",
-    ...["roles/run.developer", "roles/cloudscheduler.admin", "roles/secretmanager.viewer", "roles/logging.viewer"].map(
-      (role) => project("$DEPLOYER", role),
-    ),
+    ...[
+      "roles/run.developer",
+      "roles/cloudscheduler.admin",
+      "roles/secretmanager.viewer",
+      "roles/logging.viewer",
+    ].map((role) => project("$DEPLOYER", role)),
     ...[env.jobServiceAccount, env.invokerServiceAccount].map(
       (account) =>
         `gcloud iam service-accounts add-iam-policy-binding ${account} --project=${p} --member="$DEPLOYER" --role=roles/iam.serviceAccountUser`,

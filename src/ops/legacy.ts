@@ -130,7 +130,9 @@ export function formatLegacy(items: readonly LegacyItem[]): string {
     if (item.retire) fate = "; will be paused in this apply (--retire-legacy)";
     else if (item.kind === "trigger" && item.state === "ENABLED")
       fate = "; STILL ENABLED: both would run — pass --retire-legacy to pause it";
-    lines.push(`  ${item.retire ? "‖" : "·"} ${what}${state} → replaced by ${shortName(item.replacedBy)}${fate}`);
+    lines.push(
+      `  ${item.retire ? "‖" : "·"} ${what}${state} → replaced by ${shortName(item.replacedBy)}${fate}`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }

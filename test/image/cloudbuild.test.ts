@@ -77,7 +77,7 @@ describe("cloudbuild-jobs.yaml's commands", () => {
       join(bin, "docker"),
       `#!/usr/bin/env bash\necho "The push refers to repository [\${2%:*}]"\necho "5f70bf18a086: Pushed"\necho "\${2##*:}: digest: ${DIGEST} size: 1573"\n`,
     );
-    await writeFile(join(bin, "npm"), "#!/usr/bin/env bash\n[ \"$1\" = ci ] && exit 0\nexit 1\n");
+    await writeFile(join(bin, "npm"), '#!/usr/bin/env bash\n[ "$1" = ci ] && exit 0\nexit 1\n');
     await Promise.all([chmod(join(bin, "docker"), 0o755), chmod(join(bin, "npm"), 0o755)]);
     const secrets = new SecretManagerServiceClient(client(sandbox.urls.secretManager));
     for (const secretId of ["ca-root-api-key-test", "supabase-access-token-test"])

@@ -60,14 +60,20 @@ describe("the image layout", () => {
 
   it("holds nothing git does not track: a .env, a key file or an untracked file dropped in the checkout", async () => {
     const names = Object.keys(STRAYS).map((file) => file.split("/").pop() as string);
-    expect(layout.files.filter((file) => names.some((name) => file.endsWith(name.replace(/\.ts$/, ".js"))))).toEqual([]);
+    expect(
+      layout.files.filter((file) => names.some((name) => file.endsWith(name.replace(/\.ts$/, ".js")))),
+    ).toEqual([]);
     expect(layout.files.filter((file) => names.some((name) => file.endsWith(name)))).toEqual([]);
-    const { stdout } = await exec("grep", ["-rl", "sntl-stray-secret", layout.dir]).catch(() => ({ stdout: "" }));
+    const { stdout } = await exec("grep", ["-rl", "sntl-stray-secret", layout.dir]).catch(() => ({
+      stdout: "",
+    }));
     expect(stdout).toBe("");
     expect(layout.files.filter((file) => file.startsWith("migrations/"))).toEqual(
       expect.arrayContaining(["migrations/01_profiles.sql"]),
     );
-    expect(layout.files.filter((file) => file.startsWith("migrations/") && !file.endsWith(".sql"))).toEqual([]);
+    expect(layout.files.filter((file) => file.startsWith("migrations/") && !file.endsWith(".sql"))).toEqual(
+      [],
+    );
   });
 
   it("prints the release version and commit given as build arguments", async () => {

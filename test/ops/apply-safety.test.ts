@@ -13,7 +13,10 @@ type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
 let sandbox: Sandbox;
 const parent = "projects/sandbox-project/locations/us-central1";
 const env = () => sandbox.env as Record<string, string>;
-const list = async (url: string, key: string): Promise<{ name: string; state?: string; schedule?: string }[]> =>
+const list = async (
+  url: string,
+  key: string,
+): Promise<{ name: string; state?: string; schedule?: string }[]> =>
   ((await (await fetch(url)).json()) as Record<string, never[]>)[key] ?? [];
 const runJobs = () => list(`${sandbox.urls.cloudRun}/v2/${parent}/jobs`, "jobs");
 const triggers = () => list(`${sandbox.urls.scheduler}/v1/${parent}/jobs`, "jobs");
@@ -66,9 +69,13 @@ describe("an apply interrupted or half-failed", () => {
 
   it("a trigger declared paused never fires, even when the pause after its creation fails", async () => {
     const paused: readonly AnyJob[] = catalog.map((job) =>
-      job.name === "quota-monthly" && job.trigger ? { ...job, trigger: { ...job.trigger, paused: true } } : job,
+      job.name === "quota-monthly" && job.trigger
+        ? { ...job, trigger: { ...job.trigger, paused: true } }
+        : job,
     );
-    await fetch(`${sandbox.urls.scheduler}/v1/${parent}/jobs/quota-monthly-sandbox-trigger`, { method: "DELETE" });
+    await fetch(`${sandbox.urls.scheduler}/v1/${parent}/jobs/quota-monthly-sandbox-trigger`, {
+      method: "DELETE",
+    });
     sandbox.faults.set("scheduler", {
       route: `POST /v1/${parent}/jobs/quota-monthly-sandbox-trigger:pause`,
       status: 503,

@@ -24,8 +24,10 @@ async function get<T>(url: string): Promise<T> {
 const triggerState = async (id: string) =>
   (await get<{ state: string }>(`${sandbox.urls.scheduler}/v1/${parent}/jobs/${id}`)).state;
 const executions = async (job: string) =>
-  ((await get<{ executions?: unknown[] }>(`${sandbox.urls.cloudRun}/v2/${parent}/jobs/${job}/executions`))
-    .executions ?? []).length;
+  (
+    (await get<{ executions?: unknown[] }>(`${sandbox.urls.cloudRun}/v2/${parent}/jobs/${job}/executions`))
+      .executions ?? []
+  ).length;
 
 /** Legacy daily triggers and the job of ours each one duplicates. */
 const DAILY: [legacy: string, ours: string][] = [
@@ -56,7 +58,9 @@ describe("cutover from the old scripts", () => {
       /trigger cloudact-daily-alerts-trigger\s+ENABLED → replaced by alerts-sandbox-trigger; STILL ENABLED/,
     );
     expect(plan.stdout).toMatch(/run-job cloudact-manual-bootstrap-sync\s+→ replaced by bootstrap-sandbox/);
-    expect(plan.stdout).toMatch(/cloudact-quota-reset-daily-trigger\s+ENABLED → replaced by quota-reset-sandbox-trigger/);
+    expect(plan.stdout).toMatch(
+      /cloudact-quota-reset-daily-trigger\s+ENABLED → replaced by quota-reset-sandbox-trigger/,
+    );
     expect(plan.stdout).toMatch(/cloudact-daily-pipelines-trigger\s+ENABLED: no replacement here/);
 
     const apply = await cli(["create-all-jobs", "sandbox"], { env: env() });
@@ -73,41 +77,53 @@ describe("cutover from the old scripts", () => {
   });
 
   it("--retire-legacy pauses each replaced trigger in the apply that makes ours live, and deletes nothing", async () => {
-    const planned = await cli(["create-all-jobs", "sandbox", "--plan", "--retire-legacy", "--detailed-exitcode"], {
-      env: env(),
-    });
+    const planned = await cli(
+      ["create-all-jobs", "sandbox", "--plan", "--retire-legacy", "--detailed-exitcode"],
+      {
+        env: env(),
+      },
+    );
     expect(planned.code).toBe(2);
     expect(planned.stdout).toContain("will be paused in this apply (--retire-legacy)");
 
     const apply = await cli(["create-all-jobs", "sandbox", "--retire-legacy"], { env: env() });
     expect(apply.stderr).not.toContain("error");
     expect(apply.code).toBe(0);
-    expect(apply.stdout).toContain("legacy trigger cloudact-daily-alerts-trigger: paused (replaced by alerts-sandbox-trigger");
+    expect(apply.stdout).toContain(
+      "legacy trigger cloudact-daily-alerts-trigger: paused (replaced by alerts-sandbox-trigger",
+    );
     for (const [legacy] of DAILY) expect(await triggerState(`${legacy}-trigger`)).toBe("PAUSED");
     expect(await triggerState("cloudact-quota-reset-daily-trigger")).toBe("PAUSED");
     expect(await triggerState("cloudact-monthly-quota-reset-trigger")).toBe("PAUSED");
     expect(await triggerState("cloudact-daily-pipelines-trigger")).toBe("ENABLED");
     // Nothing deleted: every legacy job is still there.
-    const { jobs = [] } = await get<{ jobs?: { name: string }[] }>(`${sandbox.urls.cloudRun}/v2/${parent}/jobs`);
+    const { jobs = [] } = await get<{ jobs?: { name: string }[] }>(
+      `${sandbox.urls.cloudRun}/v2/${parent}/jobs`,
+    );
     const names = jobs.map((job) => job.name.split("/").pop());
     expect(names).toEqual(expect.arrayContaining(["cloudact-daily-alerts", "cloudact-daily-pipelines"]));
     expect(names.filter((name) => name?.endsWith("-sandbox"))).toHaveLength(catalog.length);
 
     const status = await cli(["list-jobs", "sandbox"], { env: env() });
     expect(status.stderr).not.toContain("warning: legacy trigger");
-    const again = await cli(["create-all-jobs", "sandbox", "--plan", "--retire-legacy", "--detailed-exitcode"], {
-      env: env(),
-    });
+    const again = await cli(
+      ["create-all-jobs", "sandbox", "--plan", "--retire-legacy", "--detailed-exitcode"],
+      {
+        env: env(),
+      },
+    );
     expect(again.code).toBe(0);
   });
 
   it("after the cutover each daily slot runs once; the job with no replacement keeps running", async () => {
     await sandbox.clock.advance(24 * 3600_000);
     for (const [legacy, ours] of DAILY) {
-      expect({ job: ours, runs: (await executions(`${ours}-sandbox`)) + (await executions(legacy)) }).toEqual({
-        job: ours,
-        runs: 1,
-      });
+      expect({ job: ours, runs: (await executions(`${ours}-sandbox`)) + (await executions(legacy)) }).toEqual(
+        {
+          job: ours,
+          runs: 1,
+        },
+      );
     }
     expect(await executions("cloudact-quota-reset-daily")).toBe(0);
     expect(await executions("cloudact-daily-pipelines")).toBe(1);

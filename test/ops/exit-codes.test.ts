@@ -25,7 +25,9 @@ describe("create-all-jobs --plan --detailed-exitcode", () => {
     expect((await plan()).code).toBe(2);
     expect((await cli(["create-all-jobs", "sandbox"], { env: env() })).code).toBe(0);
     expect((await plan()).code).toBe(0);
-    const drifted = catalog.map((job) => (job.name === "alerts" ? { ...job, retries: job.retries === 0 ? 1 : 0 } : job));
+    const drifted = catalog.map((job) =>
+      job.name === "alerts" ? { ...job, retries: job.retries === 0 ? 1 : 0 } : job,
+    );
     const result = await plan([], { catalog: drifted });
     expect(result.code).toBe(2);
     expect(result.stdout).toContain("1 to update");

@@ -277,12 +277,9 @@ describe("prod confirmation", () => {
   });
 
   it("plans prod's own API URL, never the operator's shell API_SERVICE_URL", async () => {
-    const result = await cli(
-      ["create-all-jobs", "prod", "--plan", "--json", "--image", DIGEST_REF],
-      {
-        env: { ...prodEnv(), API_SERVICE_URL: "https://laptop.example.com" },
-      },
-    );
+    const result = await cli(["create-all-jobs", "prod", "--plan", "--json", "--image", DIGEST_REF], {
+      env: { ...prodEnv(), API_SERVICE_URL: "https://laptop.example.com" },
+    });
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.stdout) as { items: { changes: { field: string; to?: string }[] }[] };
     const urls = plan.items.flatMap((item) =>
@@ -295,15 +292,7 @@ describe("prod confirmation", () => {
   it("refuses an --api-url for prod that differs from the environments table, sending nothing", async () => {
     const before = run.requests.length;
     const result = await cli(
-      [
-        "create-all-jobs",
-        "prod",
-        "--yes",
-        "--image",
-        DIGEST_REF,
-        "--api-url",
-        "https://laptop.example.com",
-      ],
+      ["create-all-jobs", "prod", "--yes", "--image", DIGEST_REF, "--api-url", "https://laptop.example.com"],
       { env: prodEnv() },
     );
     expect(result.code).toBe(2);
@@ -312,8 +301,16 @@ describe("prod confirmation", () => {
   });
 
   it.each([
-    ["a tag", "us-central1-docker.pkg.dev/cloudact-prod/scheduler-jobs/jobs:1.4.0", "prod deploys images by digest only"],
-    ["no tag at all", "us-central1-docker.pkg.dev/cloudact-prod/scheduler-jobs/jobs", "prod deploys images by digest only"],
+    [
+      "a tag",
+      "us-central1-docker.pkg.dev/cloudact-prod/scheduler-jobs/jobs:1.4.0",
+      "prod deploys images by digest only",
+    ],
+    [
+      "no tag at all",
+      "us-central1-docker.pkg.dev/cloudact-prod/scheduler-jobs/jobs",
+      "prod deploys images by digest only",
+    ],
     ["a short digest", "repo/jobs@sha256:abc", "malformed digest"],
     ["a bare digest", "sha256:abc", "is a digest without its repository"],
     ["text with spaces", "my image", "is not an image reference"],
@@ -327,7 +324,9 @@ describe("prod confirmation", () => {
   });
 
   it("refuses a malformed --image in the sandbox too", async () => {
-    const result = await cli(["create-all-jobs", "sandbox", "--plan", "--image", "Jobs:latest"], { env: env() });
+    const result = await cli(["create-all-jobs", "sandbox", "--plan", "--image", "Jobs:latest"], {
+      env: env(),
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("is not an image reference");
   });

@@ -21,20 +21,28 @@ describe("preflight's role summary", () => {
 describe("create-all-jobs --print-iam", () => {
   const image = `us-central1-docker.pkg.dev/cloudact-testing-1/scheduler-jobs/jobs@sha256:${"1".repeat(64)}`;
 
-  it.each(["test", "stage", "prod"])("prints a gcloud command for every role the README lists (%s), calling nothing", async (envName) => {
-    const result = await cli(["create-all-jobs", envName, "--print-iam"], { env: {} });
-    expect(result.code).toBe(0);
-    const commands = result.stdout.split("\n").filter((line) => /^(gcloud|bq) /.test(line));
-    const granted = new Set(commands.map((line) => /--role=(roles\/[\w.]+)/.exec(line)?.[1]));
-    for (const role of roleNames(Object.values(IAM_ROLES).flat()).split(", ")) expect(granted).toContain(role);
-    // bash parses it.
-    await exec("bash", ["-n", "-c", result.stdout]);
-  });
+  it.each(["test", "stage", "prod"])(
+    "prints a gcloud command for every role the README lists (%s), calling nothing",
+    async (envName) => {
+      const result = await cli(["create-all-jobs", envName, "--print-iam"], { env: {} });
+      expect(result.code).toBe(0);
+      const commands = result.stdout.split("\n").filter((line) => /^(gcloud|bq) /.test(line));
+      const granted = new Set(commands.map((line) => /--role=(roles\/[\w.]+)/.exec(line)?.[1]));
+      for (const role of roleNames(Object.values(IAM_ROLES).flat()).split(", "))
+        expect(granted).toContain(role);
+      // bash parses it.
+      await exec("bash", ["-n", "-c", result.stdout]);
+    },
+  );
 
   it("grants bigquery.jobUser on the project and dataEditor on the dataset, never jobUser on a dataset", async () => {
     const { stdout } = await cli(["create-all-jobs", "prod", "--print-iam"], { env: {} });
-    expect(stdout).toMatch(/^gcloud projects add-iam-policy-binding cloudact-prod .*--role=roles\/bigquery\.jobUser/m);
-    expect(stdout).toMatch(/^bq add-iam-policy-binding .*--role=roles\/bigquery\.dataEditor cloudact-prod:organizations$/m);
+    expect(stdout).toMatch(
+      /^gcloud projects add-iam-policy-binding cloudact-prod .*--role=roles\/bigquery\.jobUser/m,
+    );
+    expect(stdout).toMatch(
+      /^bq add-iam-policy-binding .*--role=roles\/bigquery\.dataEditor cloudact-prod:organizations$/m,
+    );
     expect(stdout).not.toMatch(/^bq .*bigquery\.jobUser/m);
   });
 

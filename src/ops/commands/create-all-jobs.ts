@@ -110,7 +110,9 @@ async function provision(argv: string[], io: Io): Promise<number> {
   );
   const detailed = args["detailed-exitcode"];
   if (detailed && !args.plan)
-    throw new ConfigError("--detailed-exitcode goes with --plan: create-all-jobs <env> --plan --detailed-exitcode");
+    throw new ConfigError(
+      "--detailed-exitcode goes with --plan: create-all-jobs <env> --plan --detailed-exitcode",
+    );
   // Checks that need no call come first: a bad --image is refused before anything is contacted.
   const environment = parseEnvironment(args.positionals[0]);
   const image = args.image ? checkImage(args.image, environment.name) : undefined;

@@ -47,7 +47,10 @@ async function run(argv: string[], io: Io): Promise<number> {
   try {
     const actual = await readActual(clients, target);
     // The old scripts' triggers that still run next to ours (legacy.ts): one warning each, on stderr.
-    for (const line of legacyWarnings(findLegacy(actual, catalog, target, { retire: false }), target.env.name))
+    for (const line of legacyWarnings(
+      findLegacy(actual, catalog, target, { retire: false }),
+      target.env.name,
+    ))
       println(io.stderr, line);
     const plan = buildPlan(desiredState(catalog, target, { commit: "" }), actual, target, {});
     // What differs, per resource: "missing" for a create, the changed fields for an update.
