@@ -18,6 +18,8 @@ Options:
   --data [dir]       persist state in dir (default .sandbox/data, git-ignored); otherwise in memory
   --orgs N           seed N active organisations (default 10)
   --inactive N       seed N inactive organisations (default 3)
+  --legacy          seed the old scripts' jobs and enabled triggers (cloudact-daily-alerts-trigger, …)
+                     to rehearse a cutover (create-all-jobs sandbox --retire-legacy)
   --no-scheduler     no automatic cron ticks (move the clock with POST <scheduler>/sandbox/clock)
   --entry "cmd …"    command an execution task runs before the container args
                      (default: node --import tsx src/main.ts)
@@ -46,6 +48,7 @@ function options(argv: string[]): CliOptions | string {
       orgs: { type: "string" },
       inactive: { type: "string" },
       "no-scheduler": { type: "boolean" },
+      legacy: { type: "boolean" },
       entry: { type: "string" },
       endpoints: { type: "string" },
       quiet: { type: "boolean" },
@@ -66,6 +69,7 @@ function options(argv: string[]): CliOptions | string {
       : {}),
     orgs: { active: count("orgs", values.orgs, 10), inactive: count("inactive", values.inactive, 3) },
     scheduler: { autoTick: !values["no-scheduler"] },
+    ...(values.legacy ? { legacy: true } : {}),
     ...(values.entry ? { entry: values.entry.split(" ").filter(Boolean) } : {}),
     ...(values.quiet ? { quiet: true } : {}),
     ...(values.endpoints ? { endpoints: resolve(values.endpoints) } : {}),

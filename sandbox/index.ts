@@ -14,6 +14,7 @@ import { startWarehouse } from "./admin-api/warehouse.ts";
 import { startBigQuery } from "./bigquery/server.ts";
 import { type CloudRun, startCloudRun } from "./cloud-run/server.ts";
 import { createFaults, type FaultRule, type Faults, type ServiceName } from "./faults.ts";
+import { seedLegacy } from "./legacy.ts";
 import { type Monitoring, startMonitoring } from "./monitoring/server.ts";
 import type { SandboxClock } from "./scheduler/clock.ts";
 import { startScheduler } from "./scheduler/server.ts";
@@ -63,6 +64,8 @@ export interface SandboxOptions {
   supabaseState?: "fresh" | "legacy";
   /** false: start only the Google Cloud half (no PGlite), for fast tests of it. Default true. */
   data?: boolean;
+  /** Seed the old scripts' Cloud Run jobs and ENABLED triggers (CONTRACT §5; legacy.ts), for cutover tests. */
+  legacy?: boolean;
   /** No log lines at all. */
   quiet?: boolean;
   /** Where the JSON log lines go (default: stderr). */
@@ -152,6 +155,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     });
     stops.push(() => scheduler.stop());
     env.CLOUD_SCHEDULER_API_URL = scheduler.service.url;
+    if (opts.legacy)
+      await seedLegacy(
+        { cloudRun: cloudRun.service.url, scheduler: scheduler.service.url },
+        SANDBOX.project,
+        SANDBOX.location,
+      );
 
     const monitoring = await startMonitoring({
       project: SANDBOX.project,

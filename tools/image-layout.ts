@@ -3,6 +3,10 @@
  * stage (compile with tsconfig.build.json, production-only `npm ci`) and the same files its runtime stage
  * copies (package.json, node_modules, dist, migrations) into one folder.
  *
+ * The build context is what git tracks, filtered by .dockerignore (as Cloud Build gets it: a trigger clones
+ * the repository, `gcloud builds submit` uploads what .gcloudignore — i.e. .gitignore — lets through): a
+ * `.env`, a key file or any other git-ignored or untracked file in the checkout never reaches the layout.
+ *
  * @example
  *   const layout = await buildImageLayout();        // { dir, bytes, files }
  *   spawn(process.execPath, [join(layout.dir, "dist/src/main.js"), "quota-reset"]);
@@ -11,9 +15,9 @@
  * `quota-reset` from it against a sandbox, and removes it (unless a folder is given: `-- /tmp/layout`).
  */
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, matchesGlob, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -38,23 +42,63 @@ async function walk(dir: string, root = dir, out: string[] = []): Promise<string
   return out;
 }
 
+/**
+ * Whether .dockerignore's `patterns` exclude `path` (Docker's rules: the last matching pattern wins, `!`
+ * re-includes, a pattern that names a folder covers what is inside it).
+ */
+export function dockerIgnored(path: string, patterns: readonly string[]): boolean {
+  // Docker's `*` matches names that start with a dot, node's globs do not: hide the dots on both sides.
+  const undot = (text: string) => text.replace(/(^|\/)\./g, "$1\u0007");
+  const file = undot(path);
+  let ignored = false;
+  for (const raw of patterns) {
+    const negated = raw.startsWith("!");
+    const pattern = undot((negated ? raw.slice(1) : raw).replace(/^\/|\/$/g, ""));
+    if (matchesGlob(file, pattern) || matchesGlob(file, `${pattern}/**`)) ignored = !negated;
+  }
+  return ignored;
+}
+
+/** The files of the build context: tracked by git (working-tree content) and not excluded by .dockerignore. */
+export async function buildContextFiles(root = repo): Promise<string[]> {
+  const patterns = (await readFile(join(root, ".dockerignore"), "utf8"))
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith("#"));
+  const { stdout } = await run("git", ["ls-files", "-z", "--cached"], {
+    cwd: root,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout.split("\0").filter((file) => file && !dockerIgnored(file, patterns));
+}
+
 export async function buildImageLayout(into?: string): Promise<ImageLayout> {
   const dir = into ?? (await mkdtemp(join(tmpdir(), "scheduler-jobs-image-")));
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  // Build stage: compile exactly what the Dockerfile compiles.
-  await run(
-    process.execPath,
-    [
-      join(repo, "node_modules/typescript/bin/tsc"),
-      "-p",
-      "tsconfig.build.json",
-      "--outDir",
-      join(dir, "dist"),
-    ],
-    {
-      cwd: repo,
-    },
-  );
+  // The build context, in a folder of its own (node_modules linked for the compiler's type imports).
+  const context = await mkdtemp(join(tmpdir(), "scheduler-jobs-context-"));
+  try {
+    for (const file of await buildContextFiles()) {
+      await mkdir(dirname(join(context, file)), { recursive: true });
+      await cp(join(repo, file), join(context, file));
+    }
+    await symlink(join(repo, "node_modules"), join(context, "node_modules"));
+    // Build stage: compile exactly what the Dockerfile compiles, from the context.
+    await run(
+      process.execPath,
+      [
+        join(repo, "node_modules/typescript/bin/tsc"),
+        "-p",
+        "tsconfig.build.json",
+        "--outDir",
+        join(dir, "dist"),
+      ],
+      { cwd: context },
+    );
+    await cp(join(context, "migrations"), join(dir, "migrations"), { recursive: true });
+  } finally {
+    await rm(context, { recursive: true, force: true });
+  }
   // Runtime stage: production dependencies only, no install scripts (nothing to compile at runtime).
   await cp(join(repo, "package.json"), join(dir, "package.json"));
   await cp(join(repo, "package-lock.json"), join(dir, "package-lock.json"));
@@ -62,9 +106,8 @@ export async function buildImageLayout(into?: string): Promise<ImageLayout> {
     cwd: dir,
     maxBuffer: 16 * 1024 * 1024,
   });
-  // The runtime stage copies package.json, node_modules, dist and migrations: nothing else.
+  // The runtime stage copies package.json, node_modules, dist and migrations (from the context): nothing else.
   await rm(join(dir, "package-lock.json"));
-  await cp(join(repo, "migrations"), join(dir, "migrations"), { recursive: true });
   const files = await walk(dir);
   let bytes = 0;
   for (const file of files) bytes += (await stat(join(dir, file))).size;

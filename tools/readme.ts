@@ -45,6 +45,8 @@ function iamSection(): string {
     deployer: "Operator or CI running the scripts",
     job: "Job service account (`scheduler-jobs-runner@…`)",
     invoker: "Scheduler invoker account (`scheduler-jobs-invoker@…`)",
+    serviceAgent:
+      "Cloud Run service agent (`service-PROJECT_NUMBER@serverless-robot-prod.iam.gserviceaccount.com`)",
   };
   const lines = Object.entries(IAM_ROLES).flatMap(([account, roles]) => [
     `- **${names[account as keyof typeof IAM_ROLES]}**`,

@@ -7,6 +7,9 @@
  * this tool survive), Scheduler jobs `updateJob` with an update mask of exactly
  * the changed fields, and pause/resume for the paused flag. Deletes happen only for orphans under --prune.
  *
+ * Ctrl-C (the `signal`): no change starts after it, the operations in flight are awaited (a Cloud Run write is
+ * a long-running operation), and the result says what was done and what was not.
+ *
  * @example
  * const { failed } = await applyPlan(plan, clients, target, { prune: false, report: (l) => println(io.stdout, l) });
  */
@@ -14,6 +17,7 @@ import type { Clients } from "./clients.ts";
 import { parentOf } from "./clients.ts";
 import type { RunJob, Trigger } from "./desired.ts";
 import { overlayManaged } from "./keep.ts";
+import type { LegacyItem } from "./legacy.ts";
 import { TRIGGER_MASK_PATHS } from "./normalize.ts";
 import type { Plan, PlanItem } from "./plan.ts";
 import type { Target } from "./target.ts";
@@ -21,16 +25,23 @@ import type { Target } from "./target.ts";
 /** Four writers at once: a 13-resource apply finishes in seconds and stays far below 500 writes/min. */
 export const APPLY_CONCURRENCY = 4;
 
+/**
+ * Works `items` with at most `limit` at once. Once `signal` is aborted no item starts; the ones in flight
+ * finish. Returns the items never started.
+ */
 export async function pool<T>(
   items: readonly T[],
   limit: number,
   work: (item: T) => Promise<void>,
-): Promise<void> {
+  signal?: AbortSignal,
+): Promise<T[]> {
   const queue = [...items];
+  const next = () => (signal?.aborted ? undefined : queue.shift());
   const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    for (let item = next(); item !== undefined; item = next()) await work(item);
   });
   await Promise.all(workers);
+  return queue;
 }
 
 const shortName = (name: string): string => name.split("/").pop() ?? name;
@@ -58,6 +69,13 @@ async function applyRunJob(item: PlanItem, clients: Clients, target: Target): Pr
   return `updated (${item.changes.map((change) => change.field).join(", ")})`;
 }
 
+/**
+ * Scheduler's `state` is output only: a job is always created ENABLED. A trigger declared paused is therefore
+ * created with a schedule that has no slot for years (29 February, midnight), paused, and only then given its
+ * real schedule: it can never fire, even if the pause fails (the next plan shows it and the apply fixes it).
+ */
+export const PARKED_SCHEDULE = "0 0 29 2 *";
+
 async function applyTrigger(item: PlanItem, clients: Clients, target: Target): Promise<string> {
   const client = await clients.scheduler();
   if (item.action === "orphan") {
@@ -67,57 +85,128 @@ async function applyTrigger(item: PlanItem, clients: Clients, target: Target): P
   const { state, ...job } = item.desired as Trigger;
   const paused = state === "PAUSED";
   if (item.action === "create") {
-    await client.createJob({ parent: parentOf(target), job });
-    if (paused) await client.pauseJob({ name: item.name });
-    return paused ? "created (paused)" : "created";
+    if (!paused) {
+      await client.createJob({ parent: parentOf(target), job });
+      return "created";
+    }
+    await client.createJob({ parent: parentOf(target), job: { ...job, schedule: PARKED_SCHEDULE } });
+    await client.pauseJob({ name: item.name });
+    await client.updateJob({ job, updateMask: { paths: ["schedule"] } });
+    return "created (paused)";
   }
   const paths = item.changes.flatMap((change) => TRIGGER_MASK_PATHS[change.field] ?? []);
+  const toggles = item.changes.some((change) => change.field === "paused");
+  // Pause before anything else changes; resume only once the rest is in place.
+  if (toggles && paused) await client.pauseJob({ name: item.name });
   if (paths.length) await client.updateJob({ job, updateMask: { paths } });
-  if (item.changes.some((change) => change.field === "paused")) {
-    await (paused ? client.pauseJob({ name: item.name }) : client.resumeJob({ name: item.name }));
-  }
+  if (toggles && !paused) await client.resumeJob({ name: item.name });
   return `updated (${item.changes.map((change) => change.field).join(", ")})`;
+}
+
+async function retireLegacy(item: LegacyItem, clients: Clients): Promise<string> {
+  const client = await clients.scheduler();
+  await client.pauseJob({ name: item.name });
+  return `paused (replaced by ${shortName(item.replacedBy ?? "")}; nothing deleted)`;
+}
+
+export interface ApplyOptions {
+  prune: boolean;
+  report: (line: string) => void;
+  /** Ctrl-C: no change starts after it; the ones in flight finish and are reported. */
+  signal?: AbortSignal | undefined;
+  /** Legacy triggers to pause (--retire-legacy), each just before its replacement is written. */
+  retire?: readonly LegacyItem[];
 }
 
 export interface ApplyResult {
   done: number;
   failed: number;
+  /** "kind name (action)" of every change that was not started because of an interrupt. */
+  notStarted: string[];
+  interrupted: boolean;
 }
 
-/** Cloud Run jobs first (a trigger points at its job), then triggers; under --prune, orphans last. */
+interface Unit {
+  label: string;
+  action: string;
+  work: () => Promise<string>;
+}
+
+/**
+ * Cloud Run jobs first (a trigger points at its job), then triggers (each preceded by pausing the legacy
+ * triggers it replaces), then legacy triggers whose replacement needed no change; under --prune, orphans last.
+ */
 export async function applyPlan(
   plan: Plan,
   clients: Clients,
   target: Target,
-  options: { prune: boolean; report: (line: string) => void },
+  options: ApplyOptions,
 ): Promise<ApplyResult> {
-  const result: ApplyResult = { done: 0, failed: 0 };
-  const run = async (item: PlanItem) => {
+  const result: ApplyResult = { done: 0, failed: 0, notStarted: [], interrupted: false };
+  const signal = options.signal;
+  const elapsed = (started: number) => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+  const step = async (label: string, action: string, work: () => Promise<string>): Promise<boolean> => {
     const started = Date.now();
     try {
-      const what =
-        item.kind === "run-job"
-          ? await applyRunJob(item, clients, target)
-          : await applyTrigger(item, clients, target);
+      const what = await work();
       result.done++;
-      options.report(
-        `  ✓ ${item.kind} ${shortName(item.name)}: ${what} in ${((Date.now() - started) / 1000).toFixed(1)}s`,
-      );
+      options.report(`  ✓ ${label}: ${what} in ${elapsed(started)}`);
+      return true;
     } catch (error) {
       result.failed++;
       const message = error instanceof Error ? error.message : String(error);
-      options.report(`  ✗ ${item.kind} ${shortName(item.name)}: ${item.action} failed: ${message}`);
+      options.report(`  ✗ ${label}: ${action} failed: ${message}`);
+      return false;
     }
   };
-  const writes = (kind: string) =>
-    plan.items.filter((item) => item.kind === kind && (item.action === "create" || item.action === "update"));
-  await pool(writes("run-job"), APPLY_CONCURRENCY, run);
-  await pool(writes("trigger"), APPLY_CONCURRENCY, run);
+  const retire = [...(options.retire ?? [])];
+  const retiredWith = (name: string) => retire.filter((legacy) => legacy.replacedBy === name);
+  const ofItem = (item: PlanItem): Unit => ({
+    label: `${item.kind} ${shortName(item.name)}`,
+    action: item.action,
+    work: async () => {
+      for (const legacy of retiredWith(item.name)) {
+        retire.splice(retire.indexOf(legacy), 1);
+        if (
+          !(await step(`legacy trigger ${shortName(legacy.name)}`, "pause", () =>
+            retireLegacy(legacy, clients),
+          ))
+        )
+          throw new Error(`not written: the legacy trigger it replaces could not be paused (both would run)`);
+      }
+      return item.kind === "run-job"
+        ? applyRunJob(item, clients, target)
+        : applyTrigger(item, clients, target);
+    },
+  });
+  const run = async (unit: Unit) => {
+    await step(unit.label, unit.action, unit.work);
+  };
+  const phases: (() => Unit[])[] = [
+    () => plan.items.filter((i) => i.kind === "run-job" && isWrite(i)).map(ofItem),
+    () => plan.items.filter((i) => i.kind === "trigger" && isWrite(i)).map(ofItem),
+    () =>
+      retire.splice(0).map((legacy) => ({
+        label: `legacy trigger ${shortName(legacy.name)}`,
+        action: "pause",
+        work: () => retireLegacy(legacy, clients),
+      })),
+  ];
   if (options.prune) {
-    const orphans = (kind: string) =>
-      plan.items.filter((item) => item.kind === kind && item.action === "orphan");
-    await pool(orphans("trigger"), APPLY_CONCURRENCY, run);
-    await pool(orphans("run-job"), APPLY_CONCURRENCY, run);
+    for (const kind of ["trigger", "run-job"])
+      phases.push(() => plan.items.filter((i) => i.kind === kind && i.action === "orphan").map(ofItem));
   }
+  for (const phase of phases) {
+    const units = phase();
+    if (signal?.aborted) {
+      result.notStarted.push(...units.map((unit) => `${unit.label} (${unit.action})`));
+      continue;
+    }
+    const left = await pool(units, APPLY_CONCURRENCY, run, signal);
+    result.notStarted.push(...left.map((unit) => `${unit.label} (${unit.action})`));
+  }
+  result.interrupted = Boolean(signal?.aborted);
   return result;
 }
+
+const isWrite = (item: PlanItem): boolean => item.action === "create" || item.action === "update";

@@ -13,6 +13,7 @@ import type { Clients } from "./clients.ts";
 import { parentOf } from "./clients.ts";
 import { type DesiredState, MANAGED_BY, type RunJob, type Trigger, triggerMarker } from "./desired.ts";
 import { keepApiUrl, keepImage, withImage } from "./keep.ts";
+import { formatLegacy, type LegacyItem, legacyJson } from "./legacy.ts";
 import { type Flat, flattenRunJob, flattenTrigger } from "./normalize.ts";
 import type { Target } from "./target.ts";
 
@@ -39,6 +40,10 @@ export interface Plan {
   items: PlanItem[];
   /** Reasons the plan cannot be applied (e.g. a new job and no --image); printed with the plan. */
   problems: string[];
+  /** Things the operator should know that do not stop an apply (a tag instead of a digest in test/stage). */
+  warnings: string[];
+  /** Resources of the old scripts found next to ours (legacy.ts); filled by the command. */
+  legacy: LegacyItem[];
 }
 
 export interface Actual {
@@ -80,7 +85,7 @@ export function buildPlan(
   target: Target,
   options: { image?: string | undefined },
 ): Plan {
-  const plan: Plan = { items: [], problems: [] };
+  const plan: Plan = { items: [], problems: [], warnings: [], legacy: [] };
   const actualJobs = new Map(actual.runJobs.map((job) => [job.name ?? "", job]));
   for (const [name, wanted] of desired.runJobs) {
     const existing = actualJobs.get(name);
@@ -144,6 +149,13 @@ export const count = (plan: Plan, action: Action): number =>
 export const hasChanges = (plan: Plan): boolean =>
   plan.items.some((item) => item.action === "create" || item.action === "update");
 
+/** Every write an apply would make: creates, updates, legacy pauses and, under --prune, deletes. */
+export const writeCount = (plan: Plan, prune: boolean): number =>
+  count(plan, "create") +
+  count(plan, "update") +
+  (prune ? count(plan, "orphan") : 0) +
+  plan.legacy.filter((item) => item.retire).length;
+
 const SIGNS: Record<Action, string> = { create: "+", update: "~", unchanged: "=", orphan: "-" };
 const show = (value: string | undefined): string => (value === undefined ? "(none)" : JSON.stringify(value));
 
@@ -159,10 +171,12 @@ export function formatPlan(plan: Plan, target: Target, prune = false): string {
       lines.push(`      ${change.field}: ${show(change.from)} → ${show(change.to)}`);
   }
   for (const problem of plan.problems) lines.push(`  ! ${problem}`);
+  for (const warning of plan.warnings) lines.push(`  ! warning: ${warning}`);
+  const retire = plan.legacy.filter((item) => item.retire).length;
   lines.push(
-    `Plan: ${count(plan, "create")} to create, ${count(plan, "update")} to update, ${count(plan, "unchanged")} unchanged, ${count(plan, "orphan")} orphaned`,
+    `Plan: ${count(plan, "create")} to create, ${count(plan, "update")} to update, ${count(plan, "unchanged")} unchanged, ${count(plan, "orphan")} orphaned${retire ? `, ${retire} legacy to pause` : ""}`,
   );
-  return `${lines.join("\n")}\n`;
+  return `${lines.join("\n")}\n${formatLegacy(plan.legacy)}`;
 }
 
 /** The plan for scripts: no request bodies, just names, actions and field changes. */
@@ -174,6 +188,8 @@ export const planJson = (plan: Plan) => ({
     changes,
   })),
   problems: plan.problems,
+  warnings: plan.warnings,
+  legacy: legacyJson(plan.legacy),
   summary: Object.fromEntries(
     (["create", "update", "unchanged", "orphan"] as const).map((a) => [a, count(plan, a)]),
   ),

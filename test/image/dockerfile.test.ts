@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { dockerIgnored } from "../../tools/image-layout.ts";
 
 // hadolint ships as a binary download, which this workplace cannot fetch; these are the rules we rely on,
 // checked on the parsed instructions of the real Dockerfile.
@@ -91,5 +92,25 @@ describe("Dockerfile", () => {
     expect(lines).toContain("*");
     expect(lines).toContain("**/.env*");
     expect(lines.filter((l) => l.startsWith("!"))).not.toContain("!sandbox/");
+  });
+
+  it.each([
+    ["migrations/.env.local", true],
+    ["migrations/service-account-key.json", true],
+    ["migrations/notes.txt", true],
+    ["src/.env", true],
+    ["src/runtime/key.pem", true],
+    ["src/runtime/config.test.ts", true],
+    ["sandbox/index.ts", true],
+    [".env", true],
+    ["src/runtime/config.ts", false],
+    ["jobs/daily/alerts.ts", false],
+    ["migrations/02a_org_members_role_check.sql", false],
+  ])(".dockerignore: %s ignored = %s", (path, ignored) => {
+    const patterns = dockerignore
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"));
+    expect(dockerIgnored(path, patterns)).toBe(ignored);
   });
 });

@@ -1,10 +1,20 @@
 import { execFile } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
 import { buildImageLayout, type ImageLayout, runFromLayout } from "../../tools/image-layout.ts";
+
+const root = join(import.meta.dirname, "../..");
+/** Files a developer may have lying in the checkout, git-ignored or untracked: none may reach the image. */
+const STRAYS: Record<string, string> = {
+  "migrations/.env.local": "SUPABASE_ACCESS_TOKEN=sntl-stray-secret\n",
+  "migrations/service-account-key.json": '{"private_key": "sntl-stray-secret"}\n',
+  "migrations/99_untracked_scratch.sql": "-- sntl-stray-secret\nSELECT 1;\n",
+  "src/.env": "CA_ROOT_API_KEY=sntl-stray-secret\n",
+  "src/zz-untracked-scratch.ts": 'export const KEY = "sntl-stray-secret";\n',
+};
 
 const exec = promisify(execFile);
 
@@ -15,10 +25,15 @@ describe("the image layout", () => {
   let sandbox: Sandbox;
 
   beforeAll(async () => {
-    [layout, sandbox] = await Promise.all([
-      buildImageLayout(),
-      startSandbox({ quiet: true, scheduler: { autoTick: false }, orgs: { active: 3, inactive: 1 } }),
-    ]);
+    for (const [file, text] of Object.entries(STRAYS)) await writeFile(join(root, file), text);
+    try {
+      [layout, sandbox] = await Promise.all([
+        buildImageLayout(),
+        startSandbox({ quiet: true, scheduler: { autoTick: false }, orgs: { active: 3, inactive: 1 } }),
+      ]);
+    } finally {
+      for (const file of Object.keys(STRAYS)) await rm(join(root, file), { force: true });
+    }
     console.log(
       `image layout: ${(layout.bytes / 1024 / 1024).toFixed(1)} MiB in ${layout.files.length} files`,
     );
@@ -41,6 +56,24 @@ describe("the image layout", () => {
     expect(layout.files.some((f) => f.startsWith("dist/sandbox/") || f.startsWith("dist/test/"))).toBe(false);
     expect(layout.files.some((f) => /(^|\/)\.env/.test(f))).toBe(false);
     expect(layout.bytes).toBeLessThan(150 * 1024 * 1024);
+  });
+
+  it("holds nothing git does not track: a .env, a key file or an untracked file dropped in the checkout", async () => {
+    const names = Object.keys(STRAYS).map((file) => file.split("/").pop() as string);
+    expect(
+      layout.files.filter((file) => names.some((name) => file.endsWith(name.replace(/\.ts$/, ".js")))),
+    ).toEqual([]);
+    expect(layout.files.filter((file) => names.some((name) => file.endsWith(name)))).toEqual([]);
+    const { stdout } = await exec("grep", ["-rl", "sntl-stray-secret", layout.dir]).catch(() => ({
+      stdout: "",
+    }));
+    expect(stdout).toBe("");
+    expect(layout.files.filter((file) => file.startsWith("migrations/"))).toEqual(
+      expect.arrayContaining(["migrations/01_profiles.sql"]),
+    );
+    expect(layout.files.filter((file) => file.startsWith("migrations/") && !file.endsWith(".sql"))).toEqual(
+      [],
+    );
   });
 
   it("prints the release version and commit given as build arguments", async () => {

@@ -13,6 +13,7 @@ import type { AnyJob } from "../../src/runtime/job.ts";
 import { type CountingProxy, cli, countingProxy } from "./support.ts";
 
 type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
+const DIGEST_REF = `us-central1-docker.pkg.dev/cloudact-testing-1/scheduler-jobs/jobs@sha256:${"0f".repeat(32)}`;
 let sandbox: Sandbox;
 let jobs: JobsClient;
 let scheduler: CloudSchedulerClient;
@@ -229,9 +230,14 @@ describe("prod confirmation", () => {
     const client = new SecretManagerServiceClient(
       clientOptions(sandbox.env.SECRET_MANAGER_API_URL as string),
     );
-    for (const secretId of ["ca-root-api-key-prod", "supabase-access-token-prod"]) {
+    for (const secretId of [
+      "ca-root-api-key-prod",
+      "supabase-access-token-prod",
+      "ca-root-api-key-test",
+      "supabase-access-token-test",
+    ]) {
       await client.createSecret({
-        parent: "projects/cloudact-prod",
+        parent: secretId.endsWith("-prod") ? "projects/cloudact-prod" : "projects/cloudact-testing-1",
         secretId,
         secret: { replication: { automatic: {} } },
       });
@@ -249,13 +255,10 @@ describe("prod confirmation", () => {
   ])(
     "create-all-jobs prod with %s shows the plan, aborts and sends nothing mutating",
     async (_what, input) => {
-      const result = await cli(
-        ["create-all-jobs", "prod", "--no-alerts", "--image", "repo/jobs@sha256:abc"],
-        {
-          env: prodEnv(),
-          input,
-        },
-      );
+      const result = await cli(["create-all-jobs", "prod", "--no-alerts", "--image", DIGEST_REF], {
+        env: prodEnv(),
+        input,
+      });
       expect(result.code).toBe(1);
       expect(result.stdout).toContain("Plan: 13 to create");
       expect(result.stderr).toContain("aborted: nothing was changed");
@@ -277,7 +280,7 @@ describe("prod confirmation", () => {
 
   it("plans prod's own API URL, never the operator's shell API_SERVICE_URL", async () => {
     const result = await cli(
-      ["create-all-jobs", "prod", "--no-alerts", "--plan", "--json", "--image", "repo/jobs@sha256:abc"],
+      ["create-all-jobs", "prod", "--no-alerts", "--plan", "--json", "--image", DIGEST_REF],
       {
         env: { ...prodEnv(), API_SERVICE_URL: "https://laptop.example.com" },
       },
@@ -294,15 +297,7 @@ describe("prod confirmation", () => {
   it("refuses an --api-url for prod that differs from the environments table, sending nothing", async () => {
     const before = run.requests.length;
     const result = await cli(
-      [
-        "create-all-jobs",
-        "prod",
-        "--yes",
-        "--image",
-        "repo/jobs@sha256:abc",
-        "--api-url",
-        "https://laptop.example.com",
-      ],
+      ["create-all-jobs", "prod", "--yes", "--image", DIGEST_REF, "--api-url", "https://laptop.example.com"],
       { env: prodEnv() },
     );
     expect(result.code).toBe(2);
@@ -310,8 +305,50 @@ describe("prod confirmation", () => {
     expect(run.requests.length).toBe(before);
   });
 
+  it.each([
+    [
+      "a tag",
+      "us-central1-docker.pkg.dev/cloudact-prod/scheduler-jobs/jobs:1.4.0",
+      "prod deploys images by digest only",
+    ],
+    [
+      "no tag at all",
+      "us-central1-docker.pkg.dev/cloudact-prod/scheduler-jobs/jobs",
+      "prod deploys images by digest only",
+    ],
+    ["a short digest", "repo/jobs@sha256:abc", "malformed digest"],
+    ["a bare digest", "sha256:abc", "is a digest without its repository"],
+    ["text with spaces", "my image", "is not an image reference"],
+  ])("refuses %s as prod's --image before any call (exit 2, fix named)", async (_what, image, message) => {
+    const before = run.requests.length + sched.requests.length + secrets.requests.length;
+    const result = await cli(["create-all-jobs", "prod", "--yes", "--image", image], { env: prodEnv() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toMatch(/@sha256:/);
+    expect(run.requests.length + sched.requests.length + secrets.requests.length).toBe(before);
+  });
+
+  it("refuses a malformed --image in the sandbox too", async () => {
+    const result = await cli(["create-all-jobs", "sandbox", "--plan", "--image", "Jobs:latest"], {
+      env: env(),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("is not an image reference");
+  });
+
+  it("lets stage deploy a tag, with a warning in the plan", async () => {
+    const image = "us-central1-docker.pkg.dev/cloudact-testing-1/scheduler-jobs/jobs:stage";
+    const result = await cli(
+      ["create-all-jobs", "stage", "--plan", "--image", image, "--api-url", "https://api.stage.example.com"],
+      { env: prodEnv() },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`! warning: --image ${image} has the tag "stage"`);
+    expect(result.stdout).toContain(`image: (none) → "${image}"`);
+  });
+
   it("applies in prod after yes on stdin", async () => {
-    const result = await cli(["create-all-jobs", "prod", "--no-alerts", "--image", "repo/jobs@sha256:abc"], {
+    const result = await cli(["create-all-jobs", "prod", "--no-alerts", "--image", DIGEST_REF], {
       env: prodEnv(),
       input: "yes\n",
     });

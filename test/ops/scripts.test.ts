@@ -134,7 +134,7 @@ describe("scripts", () => {
     await secrets.close();
     const result = await script(
       "create-all-jobs.sh",
-      ["prod", "--image", "repo/jobs@sha256:abc"],
+      ["prod", "--image", `repo/jobs@sha256:${"0f".repeat(32)}`],
       sandbox.env,
       "no\n",
     );

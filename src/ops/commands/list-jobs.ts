@@ -16,6 +16,7 @@ import { type Clients, createClients } from "../clients.ts";
 import { desiredState, runJobName, triggerName } from "../desired.ts";
 import { durationMs, type Execution, formatDuration, statusOf, toDate } from "../execution.ts";
 import { COMPACT, EXIT, type Io, printJson, println } from "../io.ts";
+import { findLegacy, legacyWarnings } from "../legacy.ts";
 import { schedulerState } from "../normalize.ts";
 import { buildPlan, readActual } from "../plan.ts";
 import { MISSED_GRACE_MS, verdict, verdictLabel } from "../status.ts";
@@ -45,6 +46,12 @@ async function run(argv: string[], io: Io): Promise<number> {
   const now = io.now?.() ?? new Date();
   try {
     const actual = await readActual(clients, target);
+    // The old scripts' triggers that still run next to ours (legacy.ts): one warning each, on stderr.
+    for (const line of legacyWarnings(
+      findLegacy(actual, catalog, target, { retire: false }),
+      target.env.name,
+    ))
+      println(io.stderr, line);
     const plan = buildPlan(desiredState(catalog, target, { commit: "" }), actual, target, {});
     // What differs, per resource: "missing" for a create, the changed fields for an update.
     const drift = new Map(
