@@ -339,7 +339,16 @@ describe("prod confirmation", () => {
   it("lets stage deploy a tag, with a warning in the plan", async () => {
     const image = "us-central1-docker.pkg.dev/cloudact-testing-1/scheduler-jobs/jobs:stage";
     const result = await cli(
-      ["create-all-jobs", "stage", "--plan", "--image", image, "--api-url", "https://api.stage.example.com"],
+      [
+        "create-all-jobs",
+        "stage",
+        "--no-alerts",
+        "--plan",
+        "--image",
+        image,
+        "--api-url",
+        "https://api.stage.example.com",
+      ],
       { env: prodEnv() },
     );
     expect(result.code).toBe(0);
