@@ -15,7 +15,7 @@ describeIdempotency(NOW, [
   {
     job: "quota-reset",
     args: [],
-    route: "POST /api/v1/admin/quota/reset-daily",
+    route: "POST /api/v1/quota/reset-daily",
     snapshot: (db) =>
       rows(
         db,
@@ -37,7 +37,7 @@ describeIdempotency(NOW, [
   {
     job: "stale-cleanup",
     args: [],
-    route: "POST /api/v1/admin/quota/cleanup-stale",
+    route: "POST /api/v1/quota/cleanup-stale",
     snapshot: async (db) => ({
       runs: await rows(
         db,
@@ -75,7 +75,7 @@ describeIdempotency(NOW, [
     job: "quota-monthly",
     // --force: today may not be the 1st; the reset then applies to the current month.
     args: ["--force"],
-    route: "POST /api/v1/admin/quota/reset-monthly",
+    route: "POST /api/v1/quota/reset-monthly",
     snapshot: async (db) => ({
       resets: await rows(
         db,

@@ -51,7 +51,7 @@ export interface IdempotencyCase {
 
 /**
  * @example
- * describeIdempotency(NOW, [{ job: "quota-reset", args: [], route: "POST /api/v1/admin/quota/reset-daily", snapshot, done }]);
+ * describeIdempotency(NOW, [{ job: "quota-reset", args: [], route: "POST /api/v1/quota/reset-daily", snapshot, done }]);
  */
 export function describeIdempotency(
   now: Date,

@@ -4,7 +4,7 @@ import { PermanentError, RetryableError } from "../../src/runtime/errors.ts";
 import { runJob } from "../helpers/context.ts";
 import { FAKE_ROOT_KEY, type FakeAdminApi, makeOrgs, startFakeAdminApi } from "../helpers/fake-admin-api.ts";
 
-const ROUTE = "POST /api/v1/admin/quota/reset-daily" as const;
+const ROUTE = "POST /api/v1/quota/reset-daily" as const;
 let api: FakeAdminApi;
 const env = (key = FAKE_ROOT_KEY) => ({ API_SERVICE_URL: api.url, CA_ROOT_API_KEY: key });
 
@@ -26,7 +26,7 @@ describe("admin API failures, seen through quota-reset", () => {
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as PermanentError).status).toBe(status);
     expect((error as Error).message).toContain(`status ${status}`);
-    expect((error as Error).message).toContain("/api/v1/admin/quota/reset-daily");
+    expect((error as Error).message).toContain("/api/v1/quota/reset-daily");
     expect(api.calls(ROUTE)).toHaveLength(1);
   });
 

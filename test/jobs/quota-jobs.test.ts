@@ -21,9 +21,9 @@ afterAll(() => api.close());
 beforeEach(() => api.reset({ orgs: makeOrgs(3) }));
 
 const cases = [
-  { name: "quota-reset", job: quotaReset, route: "POST /api/v1/admin/quota/reset-daily" },
-  { name: "stale-cleanup", job: staleCleanup, route: "POST /api/v1/admin/quota/cleanup-stale" },
-  { name: "quota-monthly", job: quotaMonthly, route: "POST /api/v1/admin/quota/reset-monthly" },
+  { name: "quota-reset", job: quotaReset, route: "POST /api/v1/quota/reset-daily" },
+  { name: "stale-cleanup", job: staleCleanup, route: "POST /api/v1/quota/cleanup-stale" },
+  { name: "quota-monthly", job: quotaMonthly, route: "POST /api/v1/quota/reset-monthly" },
 ] as const;
 const firstOfMonth = new Date("2026-12-01T00:05:00Z");
 
@@ -73,14 +73,14 @@ describe("quota-monthly", () => {
       now: new Date("2026-11-22T10:00:00Z"),
     });
     expect(outcome?.status).toBe("succeeded");
-    expect(api.calls("POST /api/v1/admin/quota/reset-monthly")).toHaveLength(1);
+    expect(api.calls("POST /api/v1/quota/reset-monthly")).toHaveLength(1);
     expect(logs.some((l) => l.severity === "WARNING" && String(l.message).includes("Forced"))).toBe(true);
   });
 
   it("runs on the 1st and is safe twice the same day (same Idempotency-Key)", async () => {
     await runJob(quotaMonthly, { env: env(), now: firstOfMonth });
     await runJob(quotaMonthly, { env: env(), now: new Date("2026-12-01T09:00:00Z") });
-    const keys = api.calls("POST /api/v1/admin/quota/reset-monthly").map((r) => r.headers["idempotency-key"]);
+    const keys = api.calls("POST /api/v1/quota/reset-monthly").map((r) => r.headers["idempotency-key"]);
     expect(keys).toEqual(["quota-monthly:2026-12-01", "quota-monthly:2026-12-01"]);
   });
 });

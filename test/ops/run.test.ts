@@ -60,7 +60,7 @@ describe("run-job", () => {
   });
 
   it("shows SKIPPED with the job's reason when the overlap guard skipped the run, and exits 0", async () => {
-    sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/quota/reset-daily", latencyMs: 4000 });
+    sandbox.faults.set("adminApi", { route: "POST /api/v1/quota/reset-daily", latencyMs: 4000 });
     try {
       const first = await cli(["run-job", "sandbox", "quota-reset", "--no-wait"], { env: env() });
       expect(first.code).toBe(0);
@@ -127,7 +127,7 @@ describe("run-job", () => {
   });
 
   it("on Ctrl-C without a terminal says how to cancel and stops waiting", async () => {
-    sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/quota/cleanup-stale", latencyMs: 3000 });
+    sandbox.faults.set("adminApi", { route: "POST /api/v1/quota/cleanup-stale", latencyMs: 3000 });
     const interrupt = new AbortController();
     setTimeout(() => interrupt.abort(), 500);
     try {
@@ -145,7 +145,7 @@ describe("run-job", () => {
   });
 
   it("on Ctrl-C at a terminal cancels the execution when told yes, and exits 1", async () => {
-    sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/quota/cleanup-stale", latencyMs: 5000 });
+    sandbox.faults.set("adminApi", { route: "POST /api/v1/quota/cleanup-stale", latencyMs: 5000 });
     const interrupt = new AbortController();
     setTimeout(() => interrupt.abort(), 500);
     try {
@@ -173,7 +173,7 @@ describe("run-job", () => {
       job: { labels: source.labels, template: source.template },
     });
     await created.promise();
-    sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/quota/cleanup-stale", latencyMs: 5000 });
+    sandbox.faults.set("adminApi", { route: "POST /api/v1/quota/cleanup-stale", latencyMs: 5000 });
     const interrupt = new AbortController();
     setTimeout(() => interrupt.abort(), 500);
     try {

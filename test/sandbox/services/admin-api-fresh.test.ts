@@ -34,7 +34,7 @@ it("reports a new environment as not bootstrapped", async () => {
 });
 
 it("answers 412 with the fix on routes that need the dataset", async () => {
-  const r = await call(api.url, "POST", "/api/v1/admin/quota/reset-daily");
+  const r = await call(api.url, "POST", "/api/v1/quota/reset-daily");
   expect(r.status).toBe(412);
   expect(r.body.detail).toMatch(/POST \/api\/v1\/admin\/bootstrap/);
 });

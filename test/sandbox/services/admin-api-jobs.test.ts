@@ -25,7 +25,7 @@ const active = () =>
 
 describe("quota routes", () => {
   it("reset-daily creates today's row for every active org once; the second call changes nothing", async () => {
-    const first = await call(api.url, "POST", "/api/v1/admin/quota/reset-daily");
+    const first = await call(api.url, "POST", "/api/v1/quota/reset-daily");
     const n = await active();
     expect(first.body).toMatchObject({ success: true, orgs_processed: n, orgs_created: n, orgs_skipped: 0 });
     const rows = await scalar(
@@ -34,7 +34,7 @@ describe("quota routes", () => {
     );
     expect(rows).toBe(n);
     const before = await fingerprint(wh.db, "organizations");
-    const second = await call(api.url, "POST", "/api/v1/admin/quota/reset-daily");
+    const second = await call(api.url, "POST", "/api/v1/quota/reset-daily");
     expect(second.body).toMatchObject({ orgs_processed: n, orgs_created: 0, orgs_skipped: n });
     expect(await fingerprint(wh.db, "organizations")).toEqual(before);
   });
@@ -43,7 +43,7 @@ describe("quota routes", () => {
     await wh.db.query(
       "UPDATE organizations.org_usage_quotas SET pipelines_run_month = 7 WHERE usage_date = '2026-03-20'",
     );
-    const first = await call(api.url, "POST", "/api/v1/admin/quota/reset-monthly");
+    const first = await call(api.url, "POST", "/api/v1/quota/reset-monthly");
     const n = await active();
     expect(first.body).toMatchObject({ success: true, orgs_processed: n, orgs_created: n });
     const nonZero = await scalar(
@@ -52,7 +52,7 @@ describe("quota routes", () => {
     );
     expect(nonZero).toBe(0);
     const before = await fingerprint(wh.db, "organizations");
-    const second = await call(api.url, "POST", "/api/v1/admin/quota/reset-monthly");
+    const second = await call(api.url, "POST", "/api/v1/quota/reset-monthly");
     expect(second.body).toMatchObject({ orgs_created: 0, orgs_skipped: n });
     expect(await fingerprint(wh.db, "organizations")).toEqual(before);
   });
@@ -70,7 +70,7 @@ describe("quota routes", () => {
       [NOW.toISOString()],
     );
     expect(stuckOrgs).toBeGreaterThan(0);
-    const first = await call(api.url, "POST", "/api/v1/admin/quota/cleanup-stale");
+    const first = await call(api.url, "POST", "/api/v1/quota/cleanup-stale");
     expect(first.body).toMatchObject({ success: true, orgs_created: stuckOrgs });
     expect(
       await scalar(
@@ -86,7 +86,7 @@ describe("quota routes", () => {
     );
     expect(drift).toBe(0);
     const before = await fingerprint(wh.db, "organizations");
-    const second = await call(api.url, "POST", "/api/v1/admin/quota/cleanup-stale");
+    const second = await call(api.url, "POST", "/api/v1/quota/cleanup-stale");
     expect(second.body.orgs_created).toBe(0);
     expect(await fingerprint(wh.db, "organizations")).toEqual(before);
   });
@@ -140,10 +140,10 @@ describe("Idempotency-Key", () => {
   it("replays the stored response without running the route again", async () => {
     await wh.db.query("DELETE FROM organizations.org_usage_quotas WHERE usage_date = '2026-03-20'");
     const key = "quota-reset:2026-03-20";
-    const first = await call(api.url, "POST", "/api/v1/admin/quota/reset-daily", { idempotencyKey: key });
+    const first = await call(api.url, "POST", "/api/v1/quota/reset-daily", { idempotencyKey: key });
     expect(first.body.orgs_created).toBe(await active());
     await wh.db.query("DELETE FROM organizations.org_usage_quotas WHERE usage_date = '2026-03-20'");
-    const replay = await call(api.url, "POST", "/api/v1/admin/quota/reset-daily", { idempotencyKey: key });
+    const replay = await call(api.url, "POST", "/api/v1/quota/reset-daily", { idempotencyKey: key });
     expect(replay.body).toEqual(first.body);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     // Not re-executed: the rows deleted after the first call are still gone.
@@ -153,7 +153,7 @@ describe("Idempotency-Key", () => {
         "SELECT count(*)::int FROM organizations.org_usage_quotas WHERE usage_date = '2026-03-20'",
       ),
     ).toBe(0);
-    const other = await call(api.url, "POST", "/api/v1/admin/quota/reset-daily", { idempotencyKey: "other" });
+    const other = await call(api.url, "POST", "/api/v1/quota/reset-daily", { idempotencyKey: "other" });
     expect(other.body.orgs_created).toBe(await active());
   });
 
