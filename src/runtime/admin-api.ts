@@ -124,10 +124,11 @@ export const ROUTE_NAMES = Object.keys(ROUTES) as RouteName[];
 const strings = z.array(z.string());
 /** `errors` arrive as strings or objects depending on the route; keep them printable. */
 const errorList = z.array(z.unknown()).default([]);
-const tableDiff = z.looseObject({
-  missing_columns: strings.default([]),
-  extra_columns: strings.default([]),
-});
+/** A table's column differences; a null entry (seen from some API versions) means none. */
+const tableDiff = z
+  .looseObject({ missing_columns: strings.default([]), extra_columns: strings.default([]) })
+  .nullable()
+  .transform((d) => d ?? { missing_columns: [], extra_columns: [] });
 
 export const bootstrapStatusSchema = z.looseObject({
   status: z.string(),

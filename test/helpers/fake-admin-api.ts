@@ -96,7 +96,11 @@ export async function startFakeAdminApi(initial: Partial<AdminState> = {}): Prom
         const missing = state.datasetExists
           ? EXPECTED_TABLES.filter((t) => !state.tables.has(t))
           : EXPECTED_TABLES;
-        const diffs = Object.fromEntries(Object.entries(state.missingColumns).filter(([, c]) => c.length));
+        const diffs = Object.fromEntries(
+          Object.entries(state.missingColumns)
+            .filter(([, c]) => c.length)
+            .map(([t, c]) => [t, { missing_columns: c, extra_columns: [] }]),
+        );
         return {
           body: {
             status: "OK",

@@ -81,9 +81,17 @@ describe("quota-cleanup", () => {
     expect(daysToKeep.parse(value)).toBe(days);
   });
 
-  it.each(["0", "-1", "1.5", "abc"])(
-    "refuses DAYS_TO_KEEP=%s at the entrypoint before any query (exit 2)",
-    async (value) => {
+  it.each([
+    ["0", "must be a whole number"],
+    ["-1", "must be a whole number"],
+    ["1.5", "must be a whole number"],
+    ["abc", "must be a whole number"],
+    ["", "is set but empty"],
+    [" 30", "has spaces around the number"],
+    ["30 ", "has spaces around the number"],
+  ])(
+    "refuses DAYS_TO_KEEP=%j at the entrypoint before any query, naming it (exit 2)",
+    async (value, why) => {
       let out = "";
       const code = await runEntrypoint(["quota-cleanup"], {
         catalog,
@@ -92,7 +100,7 @@ describe("quota-cleanup", () => {
         stderr: { write: (s: string) => (out += s) },
       });
       expect(code).toBe(2);
-      expect(out).toContain("DAYS_TO_KEEP");
+      expect(out).toContain(`DAYS_TO_KEEP: ${why}`);
       expect(bq.queries).toHaveLength(0);
     },
   );

@@ -229,9 +229,9 @@ describe("running a job", () => {
       { now: () => new Date("2026-11-22T00:00:05Z") },
     );
     expect(await runEntrypoint(["quota-reset"], d)).toBe(0);
-    expect(
-      server.requests.map((r) => [r.method, r.url, r.headers["x-ca-root-key"]]),
-    ).toEqual([["POST", "/api/v1/quota/reset-daily", KEY]]);
+    expect(server.requests.map((r) => [r.method, r.url, r.headers["x-ca-root-key"]])).toEqual([
+      ["POST", "/api/v1/quota/reset-daily", KEY],
+    ]);
     expect(io.out).toContain("done for [redacted]");
     expect(io.out).not.toContain(KEY);
   });
