@@ -89,21 +89,18 @@ describe("quota-cleanup", () => {
     ["", "is set but empty"],
     [" 30", "has spaces around the number"],
     ["30 ", "has spaces around the number"],
-  ])(
-    "refuses DAYS_TO_KEEP=%j at the entrypoint before any query, naming it (exit 2)",
-    async (value, why) => {
-      let out = "";
-      const code = await runEntrypoint(["quota-cleanup"], {
-        catalog,
-        env: { ENVIRONMENT: "sandbox", ...env({ DAYS_TO_KEEP: value }) },
-        stdout: { write: (s: string) => (out += s) },
-        stderr: { write: (s: string) => (out += s) },
-      });
-      expect(code).toBe(2);
-      expect(out).toContain(`DAYS_TO_KEEP: ${why}`);
-      expect(bq.queries).toHaveLength(0);
-    },
-  );
+  ])("refuses DAYS_TO_KEEP=%j at the entrypoint before any query, naming it (exit 2)", async (value, why) => {
+    let out = "";
+    const code = await runEntrypoint(["quota-cleanup"], {
+      catalog,
+      env: { ENVIRONMENT: "sandbox", ...env({ DAYS_TO_KEEP: value }) },
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: (s: string) => (out += s) },
+    });
+    expect(code).toBe(2);
+    expect(out).toContain(`DAYS_TO_KEEP: ${why}`);
+    expect(bq.queries).toHaveLength(0);
+  });
 
   it("refuses a bad DAYS_TO_KEEP handed straight to run() before any query", async () => {
     const { harness } = await import("../helpers/context.ts");
