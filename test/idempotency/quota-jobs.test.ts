@@ -73,6 +73,3 @@ describeIdempotency(NOW, [
     },
   },
 ]);
-    },
-  },
-]);
