@@ -29,16 +29,33 @@ export const listOrganizations: Route = async ({ wh, query }) => {
     `SELECT count(*)::int AS n FROM ${DATASET}.org_profiles ${where}`,
     [status],
   );
-  const rows = await wh.db.query(
+  const rows = await wh.db.query<{ row: Record<string, unknown> }>(
     // The real API: ORDER BY created_at DESC with LIMIT/OFFSET, so rows move when an org is created or
     // deactivated between two pages (CONTRACT §1). The slug only breaks exact ties, for a stable sandbox.
-    `SELECT org_slug, org_name AS company_name, admin_email, subscription_plan, status, default_currency,
-       default_timezone, created_at FROM ${DATASET}.org_profiles ${where}
+    // Whole rows as JSON: an older dataset may lack a column (the legacy state has no default_timezone).
+    `SELECT to_jsonb(p) AS row FROM ${DATASET}.org_profiles p ${where}
      ORDER BY created_at DESC, org_slug LIMIT $2 OFFSET $3`,
     [status, pageSize, (page - 1) * pageSize],
   );
+  const organizations = rows.rows.map(({ row }) => {
+    const r = row as Record<string, unknown>;
+    const field = (name: string) => r[name] ?? null;
+    return {
+      org_slug: r.org_slug,
+      company_name: field("org_name"),
+      admin_email: field("admin_email"),
+      subscription_plan: field("subscription_plan"),
+      status: r.status,
+      default_currency: field("default_currency"),
+      default_timezone: field("default_timezone"),
+      created_at:
+        r.created_at === null || r.created_at === undefined
+          ? null
+          : new Date(String(r.created_at)).toISOString(),
+    };
+  });
   const n = total.rows[0]?.n ?? 0;
-  return ok({ organizations: rows.rows, total: n, page, page_size: pageSize, has_next: page * pageSize < n });
+  return ok({ organizations, total: n, page, page_size: pageSize, has_next: page * pageSize < n });
 };
 
 export const syncOrganization: Route = async ({ wh, params, body }) => {
