@@ -19,7 +19,7 @@ let executions: Record<string, unknown>[];
 let status: number;
 
 beforeAll(async () => {
-  server = await startServer((req, res) =>
+  server = await startServer((_req, res) =>
     status === 200
       ? json(res, 200, { executions })
       : json(res, status, { error: { message: "unavailable" } }),
