@@ -3,19 +3,23 @@ import { ConfigError } from "../../src/runtime/errors.ts";
 import { defineJob } from "../../src/runtime/job.ts";
 
 /**
- * DAYS_TO_KEEP: a whole number ≥ 1, default 90. 0 would delete today's rows and "1.5" or "abc" say the
- * operator meant something else: all refused before any query (the old script accepted 0).
+ * DAYS_TO_KEEP: a whole number of days from 1 to 36500, default 90 when the variable is absent. 0 would
+ * delete today's rows, and "1.5", "abc", an explicitly empty value (`DAYS_TO_KEEP=`) or a space-padded one
+ * (" 30") say the operator meant something else: all refused, naming the key, before any query.
  */
 export const daysToKeep = z
   .string()
   .optional()
   .transform((raw, ctx) => {
-    if (raw === undefined || raw === "") return 90;
-    if (/^\d+$/.test(raw.trim()) && Number(raw) >= 1 && Number(raw) <= 36_500) return Number(raw);
-    ctx.addIssue({
-      code: "custom",
-      message: `must be a whole number of days from 1 to 36500 (default 90), got "${raw}"`,
-    });
+    if (raw === undefined) return 90;
+    if (/^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 36_500) return Number(raw);
+    const why =
+      raw === ""
+        ? "is set but empty (unset it for the default of 90)"
+        : raw.trim() !== raw
+          ? "has spaces around the number (remove them)"
+          : "must be a whole number of days from 1 to 36500 (default 90)";
+    ctx.addIssue({ code: "custom", message: `${why}, got ${JSON.stringify(raw)}` });
     return z.NEVER;
   });
 

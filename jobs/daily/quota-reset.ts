@@ -1,7 +1,7 @@
 import { defineJob } from "../../src/runtime/job.ts";
 import { quotaOutcome } from "../lib/quota.ts";
 
-/** Daily counters start from zero at midnight UTC; the Idempotency-Key makes a re-delivered tick a no-op. */
+/** Daily counters start from zero at midnight UTC; the API creates a day's row only where missing, so a re-delivered tick is a no-op. */
 export default defineJob({
   name: "quota-reset",
   description: "Reset every organisation's daily pipeline quota counters.",
@@ -9,8 +9,9 @@ export default defineJob({
   timeoutSeconds: 15 * 60,
   retries: 2,
   uses: ["admin-api"],
+  routes: ["resetDailyQuota"],
   async run(ctx) {
-    const result = await ctx.api.resetDailyQuota({ idempotencyKey: ctx.idempotencyKey() });
+    const result = await ctx.api.resetDailyQuota();
     return quotaOutcome(ctx, "Daily quotas reset", result);
   },
 });

@@ -9,8 +9,9 @@ export default defineJob({
   timeoutSeconds: 10 * 60,
   retries: 2,
   uses: ["admin-api"],
+  routes: ["cleanupStale"],
   async run(ctx) {
-    const result = await ctx.api.cleanupStale({ idempotencyKey: ctx.idempotencyKey() });
+    const result = await ctx.api.cleanupStale();
     return quotaOutcome(ctx, "Stale quota counters cleaned up", result);
   },
 });

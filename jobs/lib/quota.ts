@@ -1,26 +1,22 @@
 /**
  * The three quota jobs (quota-reset, quota-monthly, stale-cleanup) make one call each and read the same
  * answer shape; this turns that answer into the job's outcome. `success:false` is a failure even with
- * HTTP 200 (the old scripts exited 0 on it).
+ * HTTP 200 (the old scripts exited 0 on it), and the monthly reset's "Skipped: Not the 1st" answer is a
+ * skip, never reported as a reset.
  */
-import type { QuotaResult, Replayable } from "../../src/runtime/admin-api.ts";
+import { isMonthlySkip, type QuotaResult } from "../../src/runtime/admin-api.ts";
 import type { JobContext } from "../../src/runtime/context.ts";
 import type { JobOutcome } from "../../src/runtime/job.ts";
 
 /**
- * @example return quotaOutcome(ctx, "Daily quotas reset", await ctx.api.resetDailyQuota({ idempotencyKey }));
+ * @example return quotaOutcome(ctx, "Daily quotas reset", await ctx.api.resetDailyQuota());
  */
-export function quotaOutcome(
-  ctx: Pick<JobContext, "log">,
-  what: string,
-  result: Replayable<QuotaResult>,
-): JobOutcome {
+export function quotaOutcome(ctx: Pick<JobContext, "log">, what: string, result: QuotaResult): JobOutcome {
   const summary = {
     orgs_processed: result.orgs_processed,
     orgs_created: result.orgs_created,
     orgs_skipped: result.orgs_skipped,
     api_message: result.message,
-    replayed: result.replayed,
   };
   if (!result.success) {
     ctx.log.error(`${what}: the admin API answered success:false`, summary);
@@ -30,14 +26,15 @@ export function quotaOutcome(
       summary,
     };
   }
+  if (isMonthlySkip(result)) {
+    const message = `Nothing reset: the API skipped the monthly reset ("${result.message}"); it resets only on the 1st (UTC)`;
+    ctx.log.notice(message, summary);
+    return { status: "skipped", message, summary };
+  }
   ctx.log.info(what, summary);
-  // A replayed answer reports the first run's counts; say so, so nobody reads it as a second reset.
-  const replay = result.replayed
-    ? " (already done today: the API replayed the first run's answer; nothing new was done)"
-    : "";
   return {
     status: "succeeded",
-    message: `${what}: ${result.orgs_processed} orgs processed, ${result.orgs_created} changed, ${result.orgs_skipped} skipped${replay}`,
+    message: `${what}: ${result.orgs_processed} orgs processed, ${result.orgs_created} changed, ${result.orgs_skipped} skipped`,
     summary,
   };
 }

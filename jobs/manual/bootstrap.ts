@@ -1,28 +1,29 @@
 import type { BootstrapStatus, SyncResult } from "../../src/runtime/admin-api.ts";
 import { ConfigError, PermanentError } from "../../src/runtime/errors.ts";
 import { defineJob } from "../../src/runtime/job.ts";
-import { runKey } from "../lib/run-key.ts";
 
-/**
- * Whether one table's diff entry says anything: a non-empty list, or an object with a non-empty list
- * (`{missing_columns: []}` per table is "no difference", as an API may list every table).
- */
-const hasDiff = (d: unknown): boolean =>
-  Array.isArray(d)
-    ? d.length > 0
-    : d != null && typeof d === "object"
-      ? Object.values(d).some(hasDiff)
-      : Boolean(d);
-
-/** Tables whose schema differs. */
-const diffTables = (s: BootstrapStatus) =>
+/** Tables with columns the config has and BigQuery lacks: work a sync does. */
+const missingColumnTables = (s: BootstrapStatus) =>
   Object.entries(s.schema_diffs)
-    .filter(([, d]) => hasDiff(d))
+    .filter(([, d]) => d.missing_columns.length > 0)
     .map(([table]) => table);
 
-/** Up to date: dataset there, no table missing, no table with schema differences. */
+/**
+ * What a sync can never change: tables and columns BigQuery has and the config does not (the API reports
+ * OUT_OF_SYNC for them too, but sync never removes anything). A warning, never work.
+ */
+const extras = (s: BootstrapStatus) => ({
+  tables: s.tables_extra,
+  columns: Object.fromEntries(
+    Object.entries(s.schema_diffs)
+      .filter(([, d]) => d.extra_columns.length > 0)
+      .map(([table, d]) => [table, d.extra_columns]),
+  ),
+});
+
+/** Up to date: dataset there, no table missing, no table missing a column (extras do not count). */
 const upToDate = (s: BootstrapStatus) =>
-  s.dataset_exists && s.tables_missing.length === 0 && diffTables(s).length === 0;
+  s.dataset_exists && s.tables_missing.length === 0 && missingColumnTables(s).length === 0;
 
 const syncProblems = (r: SyncResult) => [
   ...(r.status !== "SUCCESS" ? [`sync status ${r.status}: ${r.message}`] : []),
@@ -51,6 +52,7 @@ export default defineJob({
   timeoutSeconds: 30 * 60,
   retries: 0,
   uses: ["admin-api"],
+  routes: ["bootstrapStatus", "bootstrap", "bootstrapSync"],
   flags: {
     "force-fresh": {
       type: "boolean",
@@ -67,25 +69,31 @@ export default defineJob({
     const { "force-fresh": forceFresh, "force-sync": forceSync } = ctx.flags;
     if (forceFresh && forceSync)
       throw new ConfigError("--force-fresh and --force-sync exclude each other; pick one");
-    const key = runKey(ctx, undefined, ctx.clock.now());
     const before = await ctx.api.bootstrapStatus();
     ctx.log.info("Bootstrap status", {
+      api_status: before.status,
       dataset_exists: before.dataset_exists,
       tables_missing: before.tables_missing,
-      schema_diffs: diffTables(before),
+      missing_columns_in: missingColumnTables(before),
     });
+    const extra = extras(before);
+    const extraCount = extra.tables.length + Object.keys(extra.columns).length;
+    const warning = extraCount
+      ? `; warning: BigQuery has what the API's config does not (extra tables: ${extra.tables.join(", ") || "none"}; extra columns in: ${Object.keys(extra.columns).join(", ") || "none"}); sync never removes them, so they are not work`
+      : "";
+    if (extraCount) ctx.log.warn("Extra tables or columns (not work for bootstrap)", { extra });
     let mode = chooseMode(before, forceFresh, forceSync);
     if (mode === "nothing")
       return {
         status: "succeeded",
-        message: `Nothing to do: ${before.tables_existing.length} tables present, no schema differences`,
-        summary: { mode },
+        message: `Nothing to do: ${before.tables_existing.length} tables present, no missing columns${warning}`,
+        summary: { mode, ...(extraCount ? { extra } : {}) },
       };
     const tablesCreated: string[] = [];
     let columnsAdded: Record<string, string[]> = {};
     if (mode === "fresh") {
       try {
-        const r = await ctx.api.bootstrap({ idempotencyKey: key });
+        const r = await ctx.api.bootstrap();
         tablesCreated.push(...r.tables_created);
         if (r.status !== "SUCCESS")
           return {
@@ -105,7 +113,7 @@ export default defineJob({
       }
     }
     if (mode === "sync") {
-      const r = await ctx.api.bootstrapSync({ idempotencyKey: key });
+      const r = await ctx.api.bootstrapSync();
       tablesCreated.push(...r.tables_created);
       columnsAdded = r.columns_added;
       const problems = syncProblems(r);
@@ -123,17 +131,18 @@ export default defineJob({
       tables_created: tablesCreated,
       columns_added: columnsAdded,
       tables_missing: after.tables_missing,
+      ...(extraCount ? { extra } : {}),
     };
     if (!upToDate(after))
       return {
         status: "failed",
-        message: `After ${mode}, the status still shows work: missing ${after.tables_missing.join(", ") || "none"}, diffs in ${diffTables(after).join(", ") || "none"}`,
+        message: `After ${mode}, the status (force_refresh) still shows work: missing tables ${after.tables_missing.join(", ") || "none"}, missing columns in ${missingColumnTables(after).join(", ") || "none"}`,
         summary,
       };
     const columns = Object.values(columnsAdded).reduce((n, c) => n + c.length, 0);
     return {
       status: "succeeded",
-      message: `Bootstrap (${mode}) done: ${tablesCreated.length} tables created, ${columns} columns added`,
+      message: `Bootstrap (${mode}) done: ${tablesCreated.length} tables created, ${columns} columns added${warning}`,
       summary,
     };
   },

@@ -1,11 +1,10 @@
 import { z } from "zod";
-import type { AdminApi } from "../../src/runtime/admin-api.ts";
 import { MAX_CONNECTIONS } from "../../src/runtime/http-policy.ts";
 import { defineJob } from "../../src/runtime/job.ts";
+import { listActiveOrgs, type OrgListing } from "../lib/org-list.ts";
 import { forEachBounded } from "../lib/pool.ts";
-import { runKey } from "../lib/run-key.ts";
+import { orgFlag } from "../lib/slug.ts";
 
-const PAGE_SIZE = 100;
 /** Enough to overlap network waits without hammering the API: 8 per task (× tasks in parallel). */
 const DEFAULT_CONCURRENCY = 8;
 const concurrency = z.coerce
@@ -14,18 +13,6 @@ const concurrency = z.coerce
   .min(1, "at least 1")
   .max(MAX_CONNECTIONS, `at most ${MAX_CONNECTIONS} (the client's connections per origin)`)
   .default(DEFAULT_CONCURRENCY);
-
-/** Every ACTIVE org slug, page by page (API-first: the API, not a database dump, says who is active). */
-async function listActive(api: AdminApi, signal: AbortSignal): Promise<string[]> {
-  const slugs: string[] = [];
-  for (let page = 1; !signal.aborted; page++) {
-    const p = await api.listOrganizations({ page, pageSize: PAGE_SIZE, status: "ACTIVE" });
-    slugs.push(...p.organizations.filter((o) => o.status === "ACTIVE").map((o) => o.org_slug));
-    // An empty page that claims more would loop forever: stop and trust what we have.
-    if (!p.has_next || p.organizations.length === 0) break;
-  }
-  return [...new Set(slugs)];
-}
 
 /**
  * Release step 3: sync every active org's tables. Sharded across Cloud Run tasks by a stable hash of the
@@ -38,8 +25,9 @@ export default defineJob({
   retries: 1,
   tasks: 2,
   uses: ["admin-api"],
+  routes: ["listOrganizations", "syncOrganization"],
   flags: {
-    org: { type: "string", description: "Sync only this organisation (org slug)." },
+    org: { type: "string", description: "Sync only this organisation (org slug).", schema: orgFlag },
     concurrency: {
       type: "string",
       description: `Orgs synced at once per task (default ${DEFAULT_CONCURRENCY}).`,
@@ -49,8 +37,13 @@ export default defineJob({
   },
   async run(ctx) {
     const { shard, flags } = ctx;
-    const started = ctx.clock.now();
-    const all = flags.org ? [flags.org] : await listActive(ctx.api, ctx.signal);
+    const listing: OrgListing =
+      flags.org !== undefined
+        ? { slugs: [flags.org], scans: 0, stable: true, shifts: [] }
+        : await listActiveOrgs(ctx.api, ctx.signal);
+    for (const shift of listing.shifts)
+      ctx.log.warn(`Org list moved while it was read; reading it again: ${shift}`);
+    const all = listing.slugs;
     const mine = all.filter((slug) => shard.owns(slug));
     ctx.log.info("Organisations to sync", {
       total: all.length,
@@ -69,7 +62,7 @@ export default defineJob({
       ctx.signal,
       async (org) => {
         try {
-          const r = await ctx.api.syncOrganization(org, { idempotencyKey: runKey(ctx, org, started) });
+          const r = await ctx.api.syncOrganization(org);
           const errors = r.errors.map((e) => (typeof e === "string" ? e : JSON.stringify(e)));
           if (r.status !== "SUCCESS" || errors.length) {
             failed.push({ org, reason: `${r.status}: ${errors.join("; ") || r.message}` });
@@ -102,15 +95,21 @@ export default defineJob({
       failed,
       interrupted,
       not_started: notStarted,
+      listing: { orgs: all.length, scans: listing.scans, stable: listing.stable, shifts: listing.shifts },
     };
+    const moved = listing.stable
+      ? listing.scans > 1
+        ? ` (the org list moved during the listing and was read ${listing.scans} times)`
+        : ""
+      : ` (warning: the org list kept moving over ${listing.scans} readings; synced every org any reading saw, an org created meanwhile may be left for the next run)`;
     const text = `${synced.length} synced, ${unchanged.length} unchanged, ${failed.length} failed${notStarted.length || interrupted.length ? `, ${interrupted.length} interrupted, ${notStarted.length} not started` : ""} (task ${shard.index + 1}/${shard.count})`;
     if (failed.length || notStarted.length || interrupted.length) {
       return {
         status: "failed",
-        message: `Org sync: ${text}: ${failed.map((f) => `${f.org} (${f.reason})`).join("; ")}`,
+        message: `Org sync: ${text}${moved}: ${failed.map((f) => `${f.org} (${f.reason})`).join("; ")}`,
         summary,
       };
     }
-    return { status: "succeeded", message: `Org sync: ${text}`, summary };
+    return { status: "succeeded", message: `Org sync: ${text}${moved}`, summary };
   },
 });

@@ -1,8 +1,9 @@
 /**
  * `alerts/process-all`: evaluates every enabled rule of the requested alert types against the cost data,
- * as of yesterday (the last complete day), and records one notification per triggered rule per day.
- * The UNIQUE (rule_id, notify_date) key makes a second call the same day send nothing; `dry_run` and
- * `send_notifications:false` evaluate without writing.
+ * as of yesterday (the last complete day), and records one notification per triggered rule. Like the real
+ * API (CONTRACT §1) it does NOT de-duplicate: a second call the same day sends every notification again
+ * (count the rows of org_notifications_sent to see it). `dry_run` and `send_notifications:false` evaluate
+ * without writing. `errors` is an integer count; details go to `org_errors` (the first 10).
  */
 import { flag, HttpError, isoDate, ok, type Route } from "./http.ts";
 import { ALERT_TYPES } from "./seed.ts";
@@ -89,12 +90,11 @@ export const processAll: Route = async ({ wh, now, body }) => {
     const inserted = await wh.db.query(
       `INSERT INTO ${Q}.org_notifications_sent (notification_id, rule_id, org_slug, alert_type, channel, message,
          notify_date, value, threshold_value, sent_at, created_at)
-       SELECT t.rule_id || ':' || $2, t.rule_id, t.org_slug, t.alert_type, t.channel,
+       SELECT gen_random_uuid()::text, t.rule_id, t.org_slug, t.alert_type, t.channel,
          t.alert_type || ' for ' || t.org_slug || ': ' || t.value || ' >= ' || t.threshold_value || ' (as of ' || $3 || ')',
          $2::date, t.value, t.threshold_value, $4::timestamptz, $4::timestamptz
        FROM json_to_recordset($1::json) AS t(rule_id text, org_slug text, alert_type text, channel text,
-         value float, threshold_value float)
-       ON CONFLICT (rule_id, notify_date) DO NOTHING`,
+         value float, threshold_value float)`,
       [JSON.stringify(triggered), isoDate(now), asOf, now.toISOString()],
     );
     sent = inserted.affectedRows ?? 0;

@@ -1,9 +1,26 @@
-/** `bootstrap/status`, `bootstrap` (fresh) and `bootstrap/sync` on the `organizations` meta dataset. */
+/**
+ * `bootstrap/status`, `bootstrap` (fresh) and `bootstrap/sync` on the `organizations` meta dataset.
+ * The status is cached for 60 s (sandbox clock) like the real API's; `?force_refresh=true` bypasses it.
+ */
 import { diffDataset, syncDataset } from "./datasets.ts";
 import { flag, HttpError, ok, type Route } from "./http.ts";
 import { createTableSql, DATASET, ident, META_TABLES } from "./tables.ts";
 
-export const bootstrapStatus: Route = async ({ wh }) => {
+export const STATUS_CACHE_MS = 60_000;
+const statusCache = new WeakMap<object, { at: number; body: unknown }>();
+
+export const bootstrapStatus: Route = async ({ wh, now, query }) => {
+  const cached = statusCache.get(wh);
+  const age = cached ? now.getTime() - cached.at : Number.POSITIVE_INFINITY;
+  if (cached && query.get("force_refresh") !== "true" && age >= 0 && age < STATUS_CACHE_MS)
+    return ok(cached.body);
+  const body = await freshStatus(wh);
+  statusCache.set(wh, { at: now.getTime(), body });
+  return ok(body);
+};
+
+/** OUT_OF_SYNC when a table is missing or any table's columns differ (extra ones too); extra tables do not count. */
+async function freshStatus(wh: Parameters<Route>[0]["wh"]) {
   const d = await diffDataset(wh.db, DATASET, META_TABLES);
   const clean = d.dataset_exists && d.tables_missing.length === 0 && Object.keys(d.schema_diffs).length === 0;
   const status = !d.dataset_exists ? "NOT_BOOTSTRAPPED" : clean ? "SYNCED" : "OUT_OF_SYNC";
@@ -11,9 +28,9 @@ export const bootstrapStatus: Route = async ({ wh }) => {
     ? `dataset ${DATASET} does not exist: POST /api/v1/admin/bootstrap creates it`
     : clean
       ? `dataset ${DATASET} has all ${d.tables_expected} tables with every column`
-      : `${d.tables_missing.length} table(s) missing, ${Object.keys(d.schema_diffs).length} table(s) with missing columns: POST /api/v1/admin/bootstrap/sync`;
-  return ok({ status, ...d, message });
-};
+      : `${d.tables_missing.length} table(s) missing, ${Object.keys(d.schema_diffs).length} table(s) with column differences`;
+  return { status, ...d, message };
+}
 
 /** Fresh bootstrap: creates the dataset and every table; 409 when the dataset exists (unless forced). */
 export const bootstrapFresh: Route = async ({ wh, body }) => {

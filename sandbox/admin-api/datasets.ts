@@ -11,8 +11,11 @@ export interface DatasetDiff {
   tables_existing: string[];
   tables_missing: string[];
   tables_extra: string[];
-  /** `{table: {missing_columns: [...]}}`; empty object when every table has every column. */
-  schema_diffs: Record<string, { missing_columns: string[] }>;
+  /**
+   * `{table: {missing_columns, extra_columns}}` for every table whose columns differ either way; extra
+   * columns (BigQuery has them, the config does not) are never removed by a sync, so they stay listed.
+   */
+  schema_diffs: Record<string, { missing_columns: string[]; extra_columns: string[] }>;
 }
 
 export interface SyncResult {
@@ -52,7 +55,10 @@ export async function diffDataset(db: PGlite, schema: string, defs: TableDef[]):
     const cols = actual.get(def.name);
     if (!cols) continue;
     const missing = def.columns.map(([c]) => c).filter((c) => !cols.has(c));
-    if (missing.length > 0) schema_diffs[def.name] = { missing_columns: missing };
+    const known = new Set(def.columns.map(([c]) => c));
+    const extra = [...cols].filter((c) => !known.has(c)).sort();
+    if (missing.length > 0 || extra.length > 0)
+      schema_diffs[def.name] = { missing_columns: missing, extra_columns: extra };
   }
   return {
     dataset_exists: exists,

@@ -1,7 +1,7 @@
 /**
- * Quota maintenance: reset-daily, reset-monthly and cleanup-stale. Each is idempotent by construction
- * (INSERT … ON CONFLICT DO NOTHING, a per-month reset record, UPDATE only what differs), so a second
- * call the same day reports everything as skipped and changes no row.
+ * Quota maintenance: reset-daily, reset-monthly and cleanup-stale, as CONTRACT §1 describes them.
+ * reset-daily (INSERT … ON CONFLICT DO NOTHING) and cleanup-stale (UPDATE only what differs) are
+ * repeatable; reset-monthly is not: on the 1st every call zeroes the month's counters again.
  */
 import { isoDate, ok, type Route } from "./http.ts";
 
@@ -49,8 +49,21 @@ export const resetDaily: Route = async (ctx) => {
   return reply(processed, r.affectedRows ?? 0, `daily quota reset for ${today}`);
 };
 
-/** Zeroes the month counter of the current month once per org per month (recorded in org_quota_resets). */
+/**
+ * Zeroes the current month's counter of every active org. Only on the 1st (UTC, the sandbox clock): on any
+ * other day it does nothing and says "Skipped: Not the 1st of the month (day=N)", like the real API.
+ * Repeated on the 1st it zeroes them again (org_quota_resets gets a row per call, to count them).
+ */
 export const resetMonthly: Route = async (ctx) => {
+  const day = ctx.now.getUTCDate();
+  if (day !== 1)
+    return ok({
+      success: true,
+      orgs_processed: 0,
+      orgs_created: 0,
+      orgs_skipped: 0,
+      message: `Skipped: Not the 1st of the month (day=${day})`,
+    });
   const today = isoDate(ctx.now);
   const month = today.slice(0, 7);
   const processed = await activeCount(ctx);
@@ -58,7 +71,7 @@ export const resetMonthly: Route = async (ctx) => {
     const reset = await tx.query<{ org_slug: string }>(
       `INSERT INTO ${Q}.org_quota_resets (org_slug, reset_kind, period, created_at)
        SELECT org_slug, 'monthly', $1, $2::timestamptz FROM ${Q}.org_profiles WHERE status = 'ACTIVE'
-       ON CONFLICT DO NOTHING RETURNING org_slug`,
+       RETURNING org_slug`,
       [month, ctx.now.toISOString()],
     );
     await tx.query(

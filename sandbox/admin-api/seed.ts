@@ -5,13 +5,21 @@
  * Everything is computed from the org's index and the seed date, so two seeds with the same options match.
  */
 import type { PGlite } from "@electric-sql/pglite";
-import { ALERT_TYPES } from "../../src/runtime/admin-api.ts";
 import { syncDataset } from "./datasets.ts";
 import { ORG_TABLES, orgDataset } from "./tables.ts";
 
 export const HISTORY_DAYS = 120;
-// The alert types are part of the contract: one list, in the admin API's typed module.
-export { ALERT_TYPES, type AlertType } from "../../src/runtime/admin-api.ts";
+/** The alert types of CONTRACT §1, written here from the contract (the sandbox never imports src/). */
+export const ALERT_TYPES = [
+  "cost_threshold",
+  "absolute_threshold",
+  "budget_percent",
+  "budget_forecast",
+  "hierarchy_budget",
+  "anomaly_percent_change",
+  "anomaly_std_deviation",
+] as const;
+export type AlertType = (typeof ALERT_TYPES)[number];
 
 interface SeedOrg {
   n: number;

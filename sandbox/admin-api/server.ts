@@ -1,9 +1,10 @@
 /**
- * The reference admin API (CONTRACT.md §1) over the warehouse: routing, `X-CA-Root-Key`, the
- * Idempotency-Key store and the optional per-route rate limits. The work itself is in one file per concern.
+ * The reference admin API (CONTRACT.md §1) over the warehouse: routing, `X-CA-Root-Key` and the optional
+ * per-route rate limits. The work itself is in one file per concern. Like the real API it reads no
+ * Idempotency-Key and replays nothing: a request sent twice is done twice.
  *
- * Requests are handled one at a time (`wh.exclusive`): PGlite is one connection, and serial handling makes
- * "same Idempotency-Key twice at once" and check-then-write sequences safe without further locking.
+ * Requests are handled one at a time (`wh.exclusive`): PGlite is one connection, and serial handling keeps
+ * check-then-write sequences safe without further locking.
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -45,9 +46,10 @@ const ROUTES: RouteDef[] = [
   { method: "POST", pattern: /^\/api\/v1\/admin\/bootstrap\/sync$/, run: bootstrapSync, limit: "sync" },
   { method: "GET", pattern: /^\/api\/v1\/organizations$/, run: listOrganizations },
   { method: "POST", pattern: /^\/api\/v1\/organizations\/(?<org_slug>[^/]+)\/sync$/, run: syncOrganization },
-  { method: "POST", pattern: /^\/api\/v1\/admin\/quota\/reset-daily$/, run: resetDaily },
-  { method: "POST", pattern: /^\/api\/v1\/admin\/quota\/reset-monthly$/, run: resetMonthly },
-  { method: "POST", pattern: /^\/api\/v1\/admin\/quota\/cleanup-stale$/, run: cleanupStale },
+  // Mounted at /api/v1/quota (no admin/), as the real API's router is.
+  { method: "POST", pattern: /^\/api\/v1\/quota\/reset-daily$/, run: resetDaily },
+  { method: "POST", pattern: /^\/api\/v1\/quota\/reset-monthly$/, run: resetMonthly },
+  { method: "POST", pattern: /^\/api\/v1\/quota\/cleanup-stale$/, run: cleanupStale },
   { method: "POST", pattern: /^\/api\/v1\/admin\/alerts\/process-all$/, run: processAll },
 ];
 
@@ -89,29 +91,11 @@ export async function startAdminApi(opts: AdminApiOptions): Promise<Service> {
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       throw new HttpError(400, `${req.method} ${path}: the body must be a JSON object`);
     }
-    const key = header(req.headers["idempotency-key"]);
-    const routeKey = `${req.method} ${path}`;
-    return opts.warehouse.exclusive(async (db) => {
-      if (key) {
-        const stored = await db.query<{ status: number; body: unknown }>(
-          "SELECT status, body FROM sandbox_admin.idempotency WHERE route = $1 AND idempotency_key = $2",
-          [routeKey, key],
-        );
-        const hit = stored.rows[0];
-        if (hit) return { status: hit.status, body: hit.body, headers: { "idempotent-replayed": "true" } };
-      }
+    return opts.warehouse.exclusive(async () => {
       if (route.limit && limits[route.limit])
         throttle(calls, route.limit, limits[route.limit] ?? 0, Date.now());
       const ctx = { wh: opts.warehouse, now: now(), body: body as Record<string, unknown>, query, params };
-      const reply = await route.run(ctx).catch(toReply);
-      // Store outcomes that are final (2xx and 4xx other than 429); a 5xx or 429 may be retried for real.
-      if (key && reply.status < 500 && reply.status !== 429) {
-        await db.query(
-          "INSERT INTO sandbox_admin.idempotency (route, idempotency_key, status, body) VALUES ($1, $2, $3, $4)",
-          [routeKey, key, reply.status, JSON.stringify(reply.body)],
-        );
-      }
-      return reply;
+      return route.run(ctx).catch(toReply);
     });
   };
 

@@ -155,8 +155,7 @@ export const META_TABLES: TableDef[] = [
         ["sent_at", "TIMESTAMP"],
       ],
     ),
-    // Once per rule per day, enforced by the database rather than by a check-then-insert.
-    constraints: ["UNIQUE (rule_id, notify_date)"],
+    // No uniqueness: like the real API, every call that triggers a rule sends (and records) again.
   },
   table("org_hierarchy", ["node_id", "org_slug", "parent_node_id", "name"], [["level", "INT64"]]),
   table("org_members", ["member_id", "org_slug", "email", "role"]),
@@ -166,8 +165,8 @@ export const META_TABLES: TableDef[] = [
     [["expires_at", "TIMESTAMP"]],
   ),
   {
+    // One row per org per monthly reset call (a repeat on the 1st shows as a second row).
     ...table("org_quota_resets", ["org_slug", "reset_kind", "period"]),
-    constraints: ["PRIMARY KEY (org_slug, reset_kind, period)"],
   },
   table(
     "org_datasets",

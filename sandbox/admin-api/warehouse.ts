@@ -1,7 +1,7 @@
 /**
  * The warehouse: one PGlite database behind the reference admin API and the BigQuery emulator.
  * A BigQuery dataset is a Postgres schema (`organizations`, `org_<slug>`); the emulator's own bookkeeping
- * (idempotency keys) lives in schema `sandbox_admin`, which no route lists.
+ * (only its presence: "already created") lives in schema `sandbox_admin`, which no route lists.
  */
 import { PGlite, types } from "@electric-sql/pglite";
 import { createMutex } from "../service.ts";
@@ -12,7 +12,8 @@ import { createTableSql, DATASET, META_TABLES } from "./tables.ts";
 /**
  * How the `organizations` dataset starts:
  * - `legacy` (default): an older API version bootstrapped it: 3 meta tables missing, 2 columns missing,
- *   one extra old table; seeded. `bootstrap/status` asks for a sync.
+ *   one extra old table and one extra old column (which no sync removes); seeded. The status says
+ *   OUT_OF_SYNC, before and after a sync (the extras stay).
  * - `current`: every meta table at the current version; seeded.
  * - `empty`: no dataset at all (a new environment): bootstrap creates it fresh; no orgs.
  */
@@ -41,6 +42,7 @@ export const LEGACY = {
     string[]
   >,
   extraTable: "org_usage_legacy",
+  extraColumn: { table: "org_profiles", column: "legacy_plan_code" },
 };
 
 /**
@@ -69,9 +71,7 @@ export async function startWarehouse(opts: WarehouseOptions = {}): Promise<Wareh
 
 async function createInitial(db: PGlite, opts: WarehouseOptions, now: Date) {
   await db.exec(`
-    CREATE SCHEMA sandbox_admin;
-    CREATE TABLE sandbox_admin.idempotency (route TEXT, idempotency_key TEXT, status INT, body JSONB,
-      created_at TIMESTAMPTZ DEFAULT now(), PRIMARY KEY (route, idempotency_key));`);
+    CREATE SCHEMA sandbox_admin;`);
   const state = opts.state ?? "legacy";
   if (state === "empty") return;
   await db.exec(`CREATE SCHEMA ${DATASET}`);
@@ -84,6 +84,8 @@ async function createInitial(db: PGlite, opts: WarehouseOptions, now: Date) {
     await db.exec(
       `CREATE TABLE ${DATASET}.${LEGACY.extraTable} (org_slug TEXT, usage_date DATE, runs BIGINT)`,
     );
+    const { table, column } = LEGACY.extraColumn;
+    await db.exec(`ALTER TABLE ${DATASET}.${table} ADD COLUMN ${column} TEXT`);
   }
   const orgs = opts.orgs ?? { active: 10, inactive: 3 };
   await seedWarehouse(db, seedOrgs(orgs.active, orgs.inactive), now);
@@ -92,5 +94,9 @@ async function createInitial(db: PGlite, opts: WarehouseOptions, now: Date) {
 /** True when the meta dataset exists with every table and column (what a clean `bootstrap/status` says). */
 export async function isBootstrapped(wh: Warehouse): Promise<boolean> {
   const d = await diffDataset(wh.db, DATASET, META_TABLES);
-  return d.dataset_exists && d.tables_missing.length === 0 && Object.keys(d.schema_diffs).length === 0;
+  return (
+    d.dataset_exists &&
+    d.tables_missing.length === 0 &&
+    Object.values(d.schema_diffs).every((t) => t.missing_columns.length === 0)
+  );
 }

@@ -12,6 +12,7 @@ import { ConfigError } from "./errors.ts";
 import { createHttpClient, type HttpClient } from "./http.ts";
 import type { AnyJob, Dependency } from "./job.ts";
 import type { Logger } from "./logger.ts";
+import { ADMIN_API_MAX_WAIT_MS } from "./retry-budget.ts";
 import { createShard } from "./shard.ts";
 import type { SupabaseClient } from "./supabase.ts";
 
@@ -90,7 +91,20 @@ export async function buildContext(input: {
     get api(): AdminApi {
       if (!modules.adminApi || !config.api) throw undeclared("admin-api", "api");
       api ??= modules.adminApi.createAdminApi(
-        http({ baseUrl: config.api.url, headers: { "X-CA-Root-Key": config.api.key }, log, signal }),
+        http({
+          baseUrl: config.api.url,
+          headers: { "X-CA-Root-Key": config.api.key },
+          maxRetryAfterMs: ADMIN_API_MAX_WAIT_MS,
+          log,
+          signal,
+        }),
+        {
+          allowed: job.routes,
+          onUndeclared: (route) =>
+            new ConfigError(
+              `Job "${job.name}" called admin API route ${route} but does not declare it: add "${route}" to the job's \`routes\` (jobs/…/${job.name}.ts), so its retry budget is checked against the task timeout`,
+            ),
+        },
       );
       return api;
     },

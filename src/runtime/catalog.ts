@@ -151,8 +151,10 @@ export function serializeJob(job: AnyJob) {
     tasks: job.tasks,
     parallelism: job.parallelism,
     trigger: job.trigger,
-    skipIfRunning: job.skipIfRunning,
+    ifRunning: job.ifRunning,
+    oncePerDay: job.oncePerDay,
     uses: job.uses,
+    routes: job.routes,
     flags: Object.fromEntries(
       Object.entries(
         job.flags as Record<string, { type: string; description: string; default?: unknown }>,

@@ -1,145 +1,137 @@
 /**
- * The Cloud Run adapter: everything the runtime knows about running as a Cloud Run Job task.
+ * The Cloud Run adapter: what the runtime decides from this job's own execution history before run().
  *
- * Overlap guard: Cloud Scheduler's attempt ends when Cloud Run ACCEPTS a run, so a slow execution can
- * still be running at the next tick. A job with `skipIfRunning` lists its own executions through the
- * Cloud Run Admin API v2 and skips (exit 0, logged) when an OLDER execution has not completed. Skipping
- * the newer one (not the older) keeps the run that has already done part of the work.
+ * Overlap: Cloud Scheduler's attempt ends when Cloud Run ACCEPTS a run, so a slow execution can still be
+ * running at the next tick, and delivery is at-least-once. When an OLDER execution of the same job has
+ * not completed, a scheduled job skips (exit 0; the older one keeps the work it has done) and a manual
+ * job refuses (exit 1, naming the other execution: its operator should watch that one).
+ *
+ * Once per day (`oncePerDay`: alerts, quota-monthly): the admin API does not de-duplicate, so the job
+ * does. The day a run is for is the day its execution was created (in the schedule's time zone; task
+ * retries share it). A succeeded execution of the same job for that day whose arguments cover this run's
+ * means the work is done: skip, naming it. A deliberate re-run (`run-job --rerun <label>`, which sets
+ * IDEMPOTENCY_SCOPE) is not checked. When the history cannot be read, such a job fails closed.
  */
-import { z } from "zod";
-import type { RuntimeConfig } from "./config.ts";
-import { createHttpClient, type HttpClientOptions } from "./http.ts";
-import type { Logger } from "./logger.ts";
+import { type ExecutionInfo, type HistoryOptions, listOwnExecutions } from "./execution-history.ts";
+import type { AnyJob } from "./job.ts";
 
-export const CLOUD_RUN_API = "https://run.googleapis.com";
-export const METADATA_URL = "http://metadata.google.internal";
-const TOKEN_PATH = "/computeMetadata/v1/instance/service-account/default/token";
-/**
- * Cloud Run keeps at most 1,000 finished executions per job: 10 pages of 100 see all of them, so the check
- * does not depend on the order the API lists them in (newest first, as far as we know, but not documented).
- */
-const MAX_PAGES = 10;
+export { CLOUD_RUN_API, METADATA_URL } from "./execution-history.ts";
 
-const tokenSchema = z.object({ access_token: z.string().min(1) });
-const executionsSchema = z.object({
-  executions: z
-    .array(
-      z.object({
-        name: z.string(),
-        createTime: z.string().optional(),
-        completionTime: z.string().optional(),
-      }),
-    )
-    .default([]),
-  nextPageToken: z.string().optional(),
-});
+export type GuardVerdict =
+  | { action: "run"; reason: string }
+  | { action: "skip" | "refuse"; reason: string; other: string }
+  | { action: "fail"; reason: string };
 
-export type OverlapVerdict =
-  | { skip: false; reason: string }
-  | { skip: true; other: string; otherCreateTime: string; reason: string };
-
-export interface OverlapOptions {
-  config: RuntimeConfig;
-  log: Logger;
+export interface GuardOptions extends HistoryOptions {
+  job: Pick<AnyJob, "name" | "ifRunning" | "oncePerDay" | "schedule">;
+  /** This run's arguments after the job name (its flags). */
+  args: readonly string[];
   now: () => Date;
-  signal?: AbortSignal;
-  /** Test seam for waits between retries. */
-  sleep?: HttpClientOptions["sleep"];
 }
 
-const shortName = (name: string) => name.split("/").at(-1) ?? name;
+/** YYYY-MM-DD of `date` in `timeZone`. */
+export const dayIn = (date: Date, timeZone: string): string =>
+  new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(
+    date,
+  );
+
+/** A dry run has no side effect: it needs no once-per-day check and covers no other run. */
+const isDryRun = (args: readonly string[]) => args.includes("--dry-run");
+
+/** A past run covers this one when it ran for real with no flags (everything) or with the same flags. */
+const covers = (past: string[] | null, mine: readonly string[]) => {
+  if (past === null) return true; // arguments not shown: assume it did the work (the safe side)
+  const flags = past.slice(1);
+  return !isDryRun(flags) && (flags.length === 0 || flags.join("\u0000") === mine.join("\u0000"));
+};
 
 /**
- * Decides whether this execution should skip because an older one of the same job is still running.
- * Never throws: when the check itself fails it logs a WARNING and lets the run proceed, because a guard
- * that failed closed would skip every run whenever the Cloud Run API hiccups (a missed run is worse
- * than a rare overlap, and every job is idempotent).
- *
  * @example
- * const verdict = await checkOverlap({ config, log, now: () => new Date() });
- * if (verdict.skip) return { status: "skipped", message: `older execution ${verdict.other} is still running` };
+ * const verdict = await guardRun({ job, args: [], config, log, now: () => new Date() });
+ * if (verdict.action === "skip") return; // exit 0, naming verdict.other
  */
-export async function checkOverlap(options: OverlapOptions): Promise<OverlapVerdict> {
-  const { config, log } = options;
-  const { job, execution, apiUrl } = config.cloudRun;
-  if (!job || !execution) return { skip: false, reason: "not running as a Cloud Run execution" };
-  if (!apiUrl && config.environment === "sandbox") {
-    // The sandbox is never real Cloud Run: without its endpoint there is nothing to ask (and no metadata server).
-    log.warn("Overlap check skipped: CLOUD_RUN_API_URL is not set in the sandbox; running anyway", {
-      cloud_run_job: job,
-    });
-    return { skip: false, reason: "sandbox without CLOUD_RUN_API_URL" };
+export async function guardRun(options: GuardOptions): Promise<GuardVerdict> {
+  const { job, config, log } = options;
+  const { execution } = config.cloudRun;
+  if (job.ifRunning === "run" && !job.oncePerDay) return { action: "run", reason: "no guard" };
+  if (!config.cloudRun.job || !execution) {
+    if (job.oncePerDay)
+      log.info(
+        `${job.name}: not a Cloud Run execution, so no execution history to check; a local run is deliberate`,
+      );
+    return { action: "run", reason: "not running as a Cloud Run execution" };
   }
+  let executions: ExecutionInfo[];
   try {
-    const headers: Record<string, string> = apiUrl
-      ? {}
-      : { authorization: `Bearer ${await metadataToken(options)}` };
-    const http = createHttpClient({
-      baseUrl: apiUrl ?? CLOUD_RUN_API,
-      headers,
-      allowInsecure: config.environment === "sandbox",
-      timeoutMs: 15_000,
-      retries: 2,
-      log,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.sleep ? { sleep: options.sleep } : {}),
-    });
-    try {
-      const path = `/v2/projects/${config.project}/locations/${config.region}/jobs/${encodeURIComponent(job)}/executions`;
-      const executions: z.output<typeof executionsSchema>["executions"] = [];
-      let pageToken: string | undefined;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const query = { pageSize: 100, pageToken };
-        const { data } = await http.request({ method: "GET", path, query, schema: executionsSchema });
-        executions.push(...data.executions);
-        pageToken = data.nextPageToken;
-        if (!pageToken) break;
-      }
-      const mine = executions.find((e) => shortName(e.name) === execution);
-      const myTime = mine?.createTime ?? options.now().toISOString();
-      const older = executions
-        .filter((e) => shortName(e.name) !== execution && !e.completionTime && e.createTime)
-        .filter((e) => isBefore(e.createTime as string, shortName(e.name), myTime, execution))
-        .sort((a, b) => Date.parse(a.createTime as string) - Date.parse(b.createTime as string))[0];
-      if (!older) return { skip: false, reason: `no older execution of ${job} is running` };
-      const other = shortName(older.name);
-      return {
-        skip: true,
-        other,
-        otherCreateTime: older.createTime as string,
-        reason: `an older execution of ${job} (${other}, created ${older.createTime}) is still running`,
-      };
-    } finally {
-      await http.close();
-    }
+    executions = await listOwnExecutions(options);
   } catch (error) {
-    log.warn(
-      `Overlap check failed, running anyway (a failed check must not block every run): ${(error as Error).message}`,
-      { error, cloud_run_job: job },
+    const cause = (error as Error).message;
+    if (job.oncePerDay)
+      return {
+        action: "fail",
+        reason: `cannot read the execution history of Cloud Run job ${config.cloudRun.job} (${cause}); ${job.name} runs at most once per day and cannot tell whether today's run already happened, so it did nothing. Check the job's executions (./scripts/list-jobs.sh <env>), then run it again (./scripts/run-job.sh <env> ${job.name}) once the Cloud Run API answers`,
+      };
+    log.warn(`Overlap check failed, running anyway (a failed check must not block every run): ${cause}`, {
+      error,
+      cloud_run_job: config.cloudRun.job,
+    });
+    return { action: "run", reason: "overlap check failed" };
+  }
+  const mine = executions.find((e) => e.name === execution);
+  const myTime = mine?.createTime ?? options.now().toISOString();
+  if (job.ifRunning !== "run") {
+    const older = olderRunning(executions, execution, myTime);
+    if (older) {
+      const reason = `an older execution of ${config.cloudRun.job} (${older.name}, created ${older.createTime}) is still running`;
+      return job.ifRunning === "skip"
+        ? { action: "skip", reason, other: older.name }
+        : {
+            action: "refuse",
+            other: older.name,
+            reason: `${reason}; a second ${job.name} at the same time is refused: follow that execution (./scripts/list-jobs.sh <env>), or cancel it first`,
+          };
+    }
+  }
+  if (job.oncePerDay) return onceADay(options, executions, myTime);
+  return { action: "run", reason: `no older execution of ${config.cloudRun.job} is running` };
+}
+
+function onceADay(options: GuardOptions, executions: ExecutionInfo[], myTime: string): GuardVerdict {
+  const { job, config, args, log } = options;
+  const timeZone = job.schedule?.timeZone ?? "Etc/UTC";
+  const day = dayIn(new Date(myTime), timeZone);
+  if (isDryRun(args)) return { action: "run", reason: "a dry run: no side effect to repeat" };
+  if (config.idempotencyScope) {
+    log.notice(
+      `Deliberate re-run "${config.idempotencyScope}": not checking for an earlier successful run on ${day}`,
+      { rerun: config.idempotencyScope, day },
     );
-    return { skip: false, reason: "overlap check failed" };
+    return { action: "run", reason: "deliberate re-run" };
   }
+  const done = executions.find(
+    (e) =>
+      e.name !== config.cloudRun.execution &&
+      e.succeeded &&
+      e.createTime !== undefined &&
+      dayIn(new Date(e.createTime), timeZone) === day &&
+      covers(e.args, args),
+  );
+  if (!done) return { action: "run", reason: `no execution of ${job.name} succeeded yet for ${day}` };
+  return {
+    action: "skip",
+    other: done.name,
+    reason: `already done for ${day} (${timeZone}): execution ${done.name} succeeded; ${job.name} runs at most once per day. To run it again on purpose: ./scripts/run-job.sh <env> ${job.name} --rerun <label>`,
+  };
 }
 
-/** Older by createTime; an exact tie is broken by name so that exactly one of the two skips. */
-function isBefore(time: string, name: string, myTime: string, myName: string): boolean {
-  const [a, b] = [Date.parse(time), Date.parse(myTime)];
-  return a < b || (a === b && name < myName);
-}
-
-/** Only reached on real Cloud Run (CLOUD_RUN_API_URL unset): the service account's access token. */
-async function metadataToken(options: OverlapOptions): Promise<string> {
-  const http = createHttpClient({
-    baseUrl: METADATA_URL,
-    headers: { "Metadata-Flavor": "Google" },
-    allowInsecure: true, // the metadata server is link-local and only speaks http
-    timeoutMs: 5_000,
-    retries: 1,
-    log: options.log,
-  });
-  try {
-    return (await http.request({ method: "GET", path: TOKEN_PATH, schema: tokenSchema })).data.access_token;
-  } finally {
-    await http.close();
-  }
+/** The oldest still-running execution created before mine (an exact tie is broken by name). */
+function olderRunning(executions: ExecutionInfo[], me: string, myTime: string): ExecutionInfo | undefined {
+  const mine = Date.parse(myTime);
+  return executions
+    .filter((e) => e.name !== me && e.running && e.createTime)
+    .filter((e) => {
+      const t = Date.parse(e.createTime as string);
+      return t < mine || (t === mine && e.name < me);
+    })
+    .sort((a, b) => Date.parse(a.createTime as string) - Date.parse(b.createTime as string))[0];
 }

@@ -112,7 +112,7 @@ export const KEY_SPECS: readonly KeySpec[] = [
     "never",
     pattern(/^[A-Za-z0-9._-]{1,64}$/, "rerun-1"),
     null,
-    "Appended to every Idempotency-Key. Set it (e.g. rerun-1) to re-run a job the same day after the API stored a failure for the day's key, instead of getting that answer replayed.",
+    "A deliberate re-run label (run-job --rerun <label> sets it): alerts and quota-monthly then run even when an execution already succeeded for the day (they otherwise run at most once per day).",
   ),
   key(
     "API_SERVICE_URL",

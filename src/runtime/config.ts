@@ -22,7 +22,7 @@ export interface RuntimeConfig {
   region: string;
   logLevel: LogLevel;
   release: { version: string; commit: string };
-  /** IDEMPOTENCY_SCOPE: appended to every Idempotency-Key (a deliberate same-day re-run); null = none. */
+  /** IDEMPOTENCY_SCOPE: a deliberate re-run's label (`run-job --rerun <label>`); null = an ordinary run. */
   idempotencyScope: string | null;
   cloudRun: {
     job: string | null;
@@ -112,6 +112,9 @@ function requirements(job: AnyJob, v: Parsed, ctx: z.RefinementCtx): void {
 const present = (env: Record<string, string | undefined>) =>
   Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
 
+const definedOnly = (env: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
+
 const describe = (issue: z.core.$ZodIssue) =>
   `${issue.path.map(String).join(".") || "(environment)"}: ${issue.message}`;
 
@@ -127,7 +130,11 @@ export function loadConfig(
   const raw = present(env);
   const schema = baseSchema.superRefine((v, ctx) => requirements(job, v, ctx), { when: () => true });
   const base = schema.safeParse(raw);
-  const own = job.env ? (job.env as z.ZodType).safeParse(raw) : { success: true as const, data: {} };
+  // The job's own keys see the environment as given: an explicitly empty DAYS_TO_KEEP= is refused by the
+  // job's schema, never read as "unset" (an empty value is not a default).
+  const own = job.env
+    ? (job.env as z.ZodType).safeParse(definedOnly(env))
+    : { success: true as const, data: {} };
   const problems = [...(base.error?.issues ?? []), ...(own.error?.issues ?? [])].map(describe);
   if (!base.success || !own.success || problems.length) {
     throw new ConfigError(

@@ -3,10 +3,12 @@
  * filled in, so the catalog compares with `toEqual`. The job types live in ./job.ts.
  */
 import { z } from "zod";
+import { ROUTE_NAMES, ROUTES } from "./admin-api.ts";
 import { cronProblem, timeZoneProblem } from "./catalog.ts";
 import { ENVIRONMENTS } from "./environments.ts";
 import { JobError } from "./errors.ts";
 import type { FlagSpec, FlagSpecs, JobDefinition, JobSpec, Resources, TriggerSettings } from "./job.ts";
+import { formatMs, routeBudgetMs } from "./retry-budget.ts";
 
 /** A job file that does not pass validation; `problems` holds one line per field. Raised at load. */
 export class JobDefinitionError extends JobError {
@@ -85,7 +87,12 @@ const specSchema = z
       })
       .partial()
       .optional(),
-    skipIfRunning: z.boolean().optional(),
+    ifRunning: z.enum(["skip", "refuse", "run"]).optional(),
+    oncePerDay: z.boolean().optional(),
+    routes: z
+      .array(z.enum(ROUTE_NAMES as [string, ...string[]]))
+      .refine((r) => new Set(r).size === r.length, "lists a route twice")
+      .optional(),
     uses: z
       .array(z.enum(["admin-api", "supabase", "bigquery"]))
       .refine((u) => new Set(u).size === u.length, "lists a dependency twice"),
@@ -111,7 +118,42 @@ const specSchema = z
     if ((spec.parallelism ?? 0) > (spec.tasks ?? 1)) {
       ctx.addIssue({ code: "custom", path: ["parallelism"], message: "must not exceed tasks" });
     }
+    for (const [path, message] of routeProblems(spec)) ctx.addIssue({ code: "custom", path, message });
   });
+
+/**
+ * The admin API routes a job declares: only with "admin-api" in `uses`; every route's retry budget fits the
+ * task timeout; a job that calls a route that is not repeatable, or runs once per day, has no Cloud Run
+ * task retries (a retry would repeat what the first attempt may have done).
+ */
+function routeProblems(spec: {
+  uses: string[];
+  routes?: string[] | undefined;
+  timeoutSeconds: number;
+  retries: number;
+  oncePerDay?: boolean | undefined;
+}): [string[], string][] {
+  const problems: [string[], string][] = [];
+  const routes = (spec.routes ?? []) as (keyof typeof ROUTES)[];
+  // Routes are not required up front: a call to an undeclared one fails at once (ConfigError, exit 2).
+  const usesApi = spec.uses.includes("admin-api");
+  if (!usesApi && routes.length > 0) problems.push([["routes"], 'routes need "admin-api" in `uses`']);
+  for (const name of routes) {
+    const budget = routeBudgetMs(ROUTES[name]);
+    if (budget > spec.timeoutSeconds * 1000)
+      problems.push([
+        ["timeoutSeconds"],
+        `the retry budget of route ${name} (${formatMs(budget)}: every attempt timing out, plus the waits) does not fit the task timeout (${formatMs(spec.timeoutSeconds * 1000)}); raise the timeout or lower the route's retries in src/runtime/admin-api.ts`,
+      ]);
+  }
+  const once = routes.filter((name) => !ROUTES[name].repeatable);
+  if (spec.retries > 0 && (once.length > 0 || spec.oncePerDay))
+    problems.push([
+      ["retries"],
+      `must be 0: ${once.length ? `route ${once.join(", ")} is not repeatable` : "the job runs at most once per day"}, and a Cloud Run task retry would repeat what the failed attempt may have done`,
+    ]);
+  return problems;
+}
 
 /** Cloud Run's CPU/memory pairs (second-generation environment, the one jobs run in). */
 const CPU_CHOICES = [1, 2, 4, 6, 8];
@@ -162,9 +204,12 @@ export function defineJob<S extends FlagSpecs = Record<never, FlagSpec>, E exten
     tasks: spec.tasks ?? JOB_DEFAULTS.tasks,
     parallelism: spec.parallelism ?? JOB_DEFAULTS.parallelism,
     trigger: scheduled ? { ...JOB_DEFAULTS.trigger, ...spec.trigger } : null,
-    // Scheduler delivery is at-least-once and a slow run can overlap the next tick: scheduled jobs guard.
-    skipIfRunning: spec.skipIfRunning ?? scheduled,
+    // Scheduler delivery is at-least-once and a slow run can overlap the next tick: scheduled jobs skip.
+    // A manual job started twice refuses the second run (README: "A second manual run").
+    ifRunning: spec.ifRunning ?? (scheduled ? "skip" : "refuse"),
+    oncePerDay: spec.oncePerDay ?? false,
     uses: [...spec.uses],
+    routes: [...(spec.routes ?? [])],
     flags: spec.flags ?? ({} as S),
     env: spec.env ?? null,
     run: spec.run,

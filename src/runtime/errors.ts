@@ -4,6 +4,7 @@
  * - `ConfigError`: bad invocation or configuration; nothing was done; exit 2; fix the input.
  * - `PermanentError`: retrying will not help (4xx, contract violation, success:false); exit 1.
  * - `RetryableError`: transient (connect error, 408, 429, 5xx); `retryAfterMs` when the server said so.
+ * - `OutcomeUnknownError`: a non-repeatable request may have reached the server; never sent again; exit 3.
  *
  * Every message says what happened, where, and how to fix it. Secrets never appear in messages.
  */
@@ -44,6 +45,20 @@ export class RetryableError extends JobError {
     super(message, options);
     this.status = options?.status;
     this.retryAfterMs = options?.retryAfterMs;
+  }
+}
+
+/**
+ * A request to a route that is not repeatable may have reached the server and failed (timeout, reset,
+ * 5xx): what it did is unknown, and sending it again could do it twice. Never retried, not by the client
+ * and not by a Cloud Run task retry (jobs that can raise it run with retries: 0); exit 3.
+ */
+export class OutcomeUnknownError extends JobError {
+  override readonly name = "OutcomeUnknownError";
+  readonly status: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
+    super(message, options);
+    this.status = options?.status;
   }
 }
 

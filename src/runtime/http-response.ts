@@ -13,8 +13,6 @@ export interface ResponseInfo {
   requestId: string | undefined;
   status: number;
   contentType: string;
-  /** The server answered from its idempotency store (`Idempotent-Replayed: true`): no new work was done. */
-  replayed: boolean;
 }
 
 const REQUEST_ID_HEADERS = ["x-request-id", "request-id", "x-correlation-id", "x-cloud-trace-context"];
@@ -36,7 +34,6 @@ export function describeResponse(
     requestId,
     status,
     contentType: first("content-type") ?? "no content-type",
-    replayed: first("idempotent-replayed")?.toLowerCase() === "true",
   };
 }
 

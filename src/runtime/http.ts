@@ -8,8 +8,14 @@ import pRetry from "p-retry";
 import { Pool } from "undici";
 import type { z } from "zod";
 import { sleep as systemSleep } from "./clock.ts";
-import { PermanentError, RetryableError } from "./errors.ts";
-import { backoffDelay, isRetryableStatus, MAX_CONNECTIONS, parseRetryAfter } from "./http-policy.ts";
+import { OutcomeUnknownError, PermanentError, RetryableError } from "./errors.ts";
+import {
+  backoffDelay,
+  isRetryableStatus,
+  MAX_CONNECTIONS,
+  MAX_RETRY_AFTER_MS,
+  parseRetryAfter,
+} from "./http-policy.ts";
 import { header, mayHaveReachedServer, parseBase, queryString, transportError } from "./http-request.ts";
 import { describeResponse, excerpt, parseJsonBody } from "./http-response.ts";
 import { createRedactor, type Logger, silentLogger } from "./logger.ts";
@@ -26,6 +32,8 @@ export interface HttpClientOptions {
   maxDelayMs?: number;
   /** Wait for a 429 without Retry-After (Supabase blocks the next full minute: 60_000). */
   defaultRetryAfterMs?: number;
+  /** A longer Retry-After is clamped to this (default 5 min), so the retry budget stays bounded. */
+  maxRetryAfterMs?: number;
   log?: Logger;
   /** Aborts waits between retries and stops new attempts; an in-flight request is allowed to finish. */
   signal?: AbortSignal;
@@ -42,9 +50,16 @@ export interface RequestOptions<T> {
   schema: z.ZodType<T>;
   /** GET/PUT/DELETE default true; a POST or PATCH is retried after it may have reached the server only when true. */
   idempotent?: boolean;
-  /** Sent as Idempotency-Key. */
+  /** Sent as Idempotency-Key (harmless; no server we call replays on it, and no retry decision relies on it). */
   idempotencyKey?: string;
   timeoutMs?: number;
+  /** Retries after the first attempt for this call (default: the client's). */
+  retries?: number;
+  /**
+   * For a request that is not idempotent: what it may have done (e.g. "the API may have sent notifications").
+   * When set, a failure after the request may have reached the server throws OutcomeUnknownError.
+   */
+  unknownOutcome?: string;
 }
 
 export interface HttpResponse<T> {
@@ -52,8 +67,6 @@ export interface HttpResponse<T> {
   data: T;
   requestId?: string;
   attempts: number;
-  /** True when the server replayed a stored answer for this Idempotency-Key (`Idempotent-Replayed: true`). */
-  replayed: boolean;
 }
 
 export interface HttpClient {
@@ -80,6 +93,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const o = { ...HTTP_DEFAULTS, ...withoutUndefined(options) };
   const log = options.log ?? silentLogger;
   const sleep = options.sleep ?? systemSleep;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? MAX_RETRY_AFTER_MS;
   const headerValues = Object.values(options.headers ?? {}).flatMap((v) => [v, v.split(/\s+/).at(-1) ?? v]);
   const redact = createRedactor(headerValues) as (s: string) => string;
   // Keep-alive with undici's default idle timeout (4 s, shorter than most servers' 5 s): a socket the
@@ -144,18 +158,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         continue;
       }
       if (status < 200 || status >= 300) {
-        // A stored failure replayed for our Idempotency-Key repeats until the key changes: say so, or a fixed
-        // cause looks unfixed for the rest of the key's day.
-        const replay = info.replayed
-          ? ` (a replayed answer: the API stored this failure for Idempotency-Key ${req.idempotencyKey ?? "?"}; a re-run with the same key gets it again: fix the cause, then re-run with a fresh key: ./scripts/run-job.sh <env> <job> --rerun <label>, or IDEMPOTENCY_SCOPE=<label> locally)`
-          : "";
         const message = redact(
-          `Request failed with status ${status}: ${info.what}${info.rid}: ${excerpt(text)}${replay}`,
+          `Request failed with status ${status}: ${info.what}${info.rid}: ${excerpt(text)}`,
         );
         if (!isRetryableStatus(status)) throw new PermanentError(message, { status });
-        const retryAfterMs =
+        const asked =
           parseRetryAfter(header(responseHeaders, "retry-after")) ??
           (status === 429 ? options.defaultRetryAfterMs : undefined);
+        const retryAfterMs = asked === undefined ? undefined : Math.min(asked, maxRetryAfterMs);
         const error = new RetryableError(message, { status, retryAfterMs });
         if (status !== 429) mayHaveReachedServer.add(error);
         throw error;
@@ -164,7 +174,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       return {
         status,
         data,
-        replayed: info.replayed,
         ...(info.requestId ? { requestId: info.requestId } : {}),
       };
     }
@@ -181,7 +190,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
             return once(req);
           },
           {
-            retries: o.retries,
+            retries: req.retries ?? o.retries,
             minTimeout: 0, // waits happen in shouldRetry (Retry-After, injectable sleep)
             maxTimeout: 0,
             // The stop signal is deliberately not handed to p-retry: it would reject the attempt still in
@@ -204,6 +213,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         );
         return { ...result, attempts };
       } catch (error) {
+        if (!idempotent && req.unknownOutcome && error instanceof Error && mayHaveReachedServer.has(error)) {
+          throw new OutcomeUnknownError(
+            `outcome unknown: ${req.unknownOutcome}. ${error.message}. The request may have reached the server and repeating it could do it twice, so it was not sent again.`,
+            { cause: error, ...(isStatus(error) ? { status: error.status } : {}) },
+          );
+        }
         if (error instanceof RetryableError && attempts > 1) {
           const { status, retryAfterMs } = error;
           throw new RetryableError(`${error.message} (gave up after ${attempts} attempts)`, {
@@ -218,6 +233,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     close: () => pool.close(),
   };
 }
+
+const isStatus = (e: unknown): e is { status: number } =>
+  typeof (e as { status?: unknown }).status === "number";
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

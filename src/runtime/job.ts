@@ -16,6 +16,7 @@
  * catalog compares with `toEqual` and a test can call `job.run(ctx)` directly.
  */
 import type { z } from "zod";
+import type { RouteName } from "./admin-api.ts";
 import type { JobContext } from "./context.ts";
 
 export type Category = "manual" | "daily" | "monthly";
@@ -66,6 +67,8 @@ export type FlagValues<S extends FlagSpecs> = {
       : string | undefined;
 };
 
+export type IfRunning = "skip" | "refuse" | "run";
+
 export type JobStatus = "succeeded" | "skipped" | "failed";
 
 /** What `run` returns; the runner logs it as the one summary line and maps it to the exit code. */
@@ -89,9 +92,20 @@ export interface JobSpec<S extends FlagSpecs = FlagSpecs, E extends z.ZodObject 
   /** Cloud Run parallelism; 0 = as many as possible. */
   parallelism?: number;
   trigger?: Partial<TriggerSettings>;
-  /** Skip (exit 0, logged) when an older execution of this job is still running. Default true for scheduled jobs. */
-  skipIfRunning?: boolean;
+  /**
+   * When an older execution of this job is still running: "skip" (exit 0, logged; default for scheduled
+   * jobs), "refuse" (exit 1 naming the other execution; default for manual jobs) or "run".
+   */
+  ifRunning?: IfRunning;
+  /**
+   * At most one successful run per scheduled day (alerts, quota-monthly): before run(), the runner looks
+   * in Cloud Run's execution history for a succeeded execution of this job for the same day and skips if
+   * one exists; when the history cannot be read, the run fails closed. Requires `retries: 0`.
+   */
+  oncePerDay?: boolean;
   uses: Dependency[];
+  /** The admin API routes the job calls (required with "admin-api"): their retry budget must fit the timeout. */
+  routes?: RouteName[];
   flags?: S;
   /** Extra environment keys this job reads (e.g. DAYS_TO_KEEP), parsed with the rest of the config. */
   env?: E;
@@ -109,8 +123,10 @@ export interface JobDefinition<S extends FlagSpecs = FlagSpecs, E extends z.ZodO
   tasks: number;
   parallelism: number;
   trigger: TriggerSettings | null;
-  skipIfRunning: boolean;
+  ifRunning: IfRunning;
+  oncePerDay: boolean;
   uses: Dependency[];
+  routes: RouteName[];
   flags: S;
   env: E | null;
   run(ctx: JobContext<FlagValues<S>, z.output<E>>): Promise<JobOutcome>;

@@ -4,15 +4,15 @@
  */
 import { buildContext } from "./build-context.ts";
 import { createClock } from "./clock.ts";
-import { checkOverlap } from "./cloud-run.ts";
+import { guardRun } from "./cloud-run.ts";
 import type { RuntimeConfig } from "./config.ts";
 import type { Clock } from "./context.ts";
-import { isConfigError } from "./errors.ts";
+import { isConfigError, OutcomeUnknownError } from "./errors.ts";
 import type { AnyJob, JobOutcome } from "./job.ts";
 import type { Logger } from "./logger.ts";
 
 export type StopSignal = "SIGTERM" | "SIGINT";
-export const EXIT = { ok: 0, failed: 1, usage: 2, SIGINT: 130, SIGTERM: 143 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, unknown: 3, SIGINT: 130, SIGTERM: 143 } as const;
 /**
  * Time run() gets to settle after SIGTERM. Cloud Run sends SIGKILL 10 s after SIGTERM, so the runner
  * waits 8 s and keeps the rest to log the summary and exit before the kill.
@@ -44,6 +44,8 @@ export async function runJob(
     config: RuntimeConfig;
     jobEnv: unknown;
     flags: Record<string, unknown>;
+    /** The raw arguments after the job name (the once-per-day check compares them with earlier runs'). */
+    args?: readonly string[];
     log: Logger;
   },
   deps: RunJobDeps,
@@ -77,22 +79,32 @@ export async function runJob(
     return fields.exit_code as number;
   };
 
-  if (job.skipIfRunning) {
-    const verdict = await checkOverlap({
-      config,
-      log,
-      now: clock.now,
-      signal: controller.signal,
-      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  const verdict = await guardRun({
+    job,
+    args: input.args ?? [],
+    config,
+    log,
+    now: clock.now,
+    signal: controller.signal,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
+  if (verdict.action === "skip")
+    return summary("info", `${job.name} skipped: ${verdict.reason}`, {
+      status: "skipped",
+      other_execution: verdict.other,
+      exit_code: EXIT.ok,
     });
-    if (verdict.skip) {
-      return summary("info", `${job.name} skipped: ${verdict.reason}`, {
-        status: "skipped",
-        other_execution: verdict.other,
-        exit_code: EXIT.ok,
-      });
-    }
-  }
+  if (verdict.action === "refuse")
+    return summary("error", `${job.name} refused: ${verdict.reason}`, {
+      status: "failed",
+      other_execution: verdict.other,
+      exit_code: EXIT.failed,
+    });
+  if (verdict.action === "fail")
+    return summary("error", `${job.name} failed closed: ${verdict.reason}`, {
+      status: "failed",
+      exit_code: EXIT.failed,
+    });
 
   if (interrupted) {
     return summary("error", `${job.name} interrupted by ${interrupted} before it started; nothing was done`, {
@@ -160,6 +172,14 @@ function describeEnd(
     return { level, message: `${name} ${status}: ${message}`, fields: { status, summary, exit_code } };
   }
   const error = settled.kind === "error" ? settled.error : new Error("run() did not settle");
+  if (error instanceof OutcomeUnknownError) {
+    // Not retried by Cloud Run either: jobs that call a route that is not repeatable have retries: 0.
+    return {
+      level: "error",
+      message: `${name}: ${error.message} Check before running it again; a deliberate re-run is ./scripts/run-job.sh <env> ${name} --rerun <label>`,
+      fields: { status: "failed", outcome: "unknown", error, exit_code: EXIT.unknown },
+    };
+  }
   const exit_code = isConfigError(error) ? EXIT.usage : EXIT.failed;
   return {
     level: "error",

@@ -4,10 +4,15 @@
  * argv array and an env object.
  *
  * Exit codes (Cloud Run retries a task that exits non-zero, up to the job's `retries`):
- *   0    succeeded, or skipped cleanly (nothing to do, an older execution still running, not the 1st…)
- *   1    failed: the job returned status "failed", or run() threw
+ *   0    succeeded, or skipped cleanly (nothing to do, an older execution still running, already done
+ *        today, not the 1st…)
+ *   1    failed: the job returned status "failed", or run() threw; a manual job refused because another
+ *        execution of it is running; a once-per-day job that could not read its execution history
  *   2    bad invocation or configuration (unknown job, bad flag, bad/missing env key, a ConfigError
  *        thrown by the job): nothing was done; fix the input, a retry will not help
+ *   3    outcome unknown: a request to a route that is not repeatable (alerts, the monthly reset) may have
+ *        reached the API and failed; it was not sent again. Jobs that can end this way run with Cloud Run
+ *        maxRetries 0 (defineJob insists), so no task retry repeats it either: check, then re-run on purpose
  *   143  interrupted by SIGTERM (Cloud Run timeout or cancel), 130 interrupted by SIGINT (128 + signal
  *        number, as a shell reports it). Always non-zero, even when run() settled within the grace period,
  *        because a job told to stop has stopped starting new work and may have left some undone.
@@ -86,7 +91,7 @@ export async function runEntrypoint(argv: readonly string[], deps: RunnerDeps): 
     ...output(deps),
     secrets: config.secrets,
   });
-  return runJob(job, { config, jobEnv, flags: flags.values, log }, deps);
+  return runJob(job, { config, jobEnv, flags: flags.values, args, log }, deps);
 }
 
 function output(deps: RunnerDeps) {

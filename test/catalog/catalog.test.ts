@@ -11,13 +11,24 @@ const str = (def: string | null = null) => ({ type: "string", description: text,
 const manual = {
   schedule: null,
   trigger: null,
-  skipIfRunning: false,
+  ifRunning: "refuse",
+  oncePerDay: false,
+  routes: [],
   tasks: 1,
   parallelism: 0,
   resources,
   env: null,
 };
-const daily = { trigger, skipIfRunning: true, tasks: 1, parallelism: 0, resources, env: null };
+const daily = {
+  trigger,
+  ifRunning: "skip",
+  oncePerDay: false,
+  routes: [],
+  tasks: 1,
+  parallelism: 0,
+  resources,
+  env: null,
+};
 
 describe("the catalog", () => {
   it("serialises every job with every default spelled out", () => {
@@ -38,6 +49,7 @@ describe("the catalog", () => {
         timeoutSeconds: 1800,
         retries: 0,
         uses: ["admin-api"],
+        routes: ["bootstrapStatus", "bootstrap", "bootstrapSync"],
         flags: { "force-fresh": bool, "force-sync": bool },
       },
       {
@@ -48,6 +60,7 @@ describe("the catalog", () => {
         retries: 1,
         tasks: 2,
         uses: ["admin-api"],
+        routes: ["listOrganizations", "syncOrganization"],
         flags: { org: str(), concurrency: str("8") },
       },
       {
@@ -58,6 +71,7 @@ describe("the catalog", () => {
         timeoutSeconds: 900,
         retries: 2,
         uses: ["admin-api"],
+        routes: ["resetDailyQuota"],
         flags: {},
       },
       {
@@ -79,6 +93,7 @@ describe("the catalog", () => {
         timeoutSeconds: 600,
         retries: 2,
         uses: ["admin-api"],
+        routes: ["cleanupStale"],
         flags: {},
       },
       {
@@ -87,8 +102,10 @@ describe("the catalog", () => {
         description: text,
         schedule: utc("0 8 * * *"),
         timeoutSeconds: 1800,
-        retries: 1,
+        retries: 0,
         uses: ["admin-api"],
+        routes: ["processAlerts"],
+        oncePerDay: true,
         flags: { "dry-run": bool, org: str(), types: str() },
       },
       {
@@ -97,8 +114,10 @@ describe("the catalog", () => {
         description: text,
         schedule: utc("5 0 1 * *"),
         timeoutSeconds: 900,
-        retries: 2,
+        retries: 0,
         uses: ["admin-api"],
+        routes: ["resetMonthlyQuota"],
+        oncePerDay: true,
         flags: { force: bool },
       },
     ]);

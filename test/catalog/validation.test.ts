@@ -40,16 +40,18 @@ describe("defineJob", () => {
       tasks: 1,
       parallelism: 0,
       trigger: { retryCount: 1, attemptDeadlineSeconds: 180, paused: false },
-      skipIfRunning: true,
+      ifRunning: "skip",
+      oncePerDay: false,
+      routes: [],
       flags: {},
       env: null,
     });
   });
 
-  it("gives a manual job no trigger and no overlap guard", () => {
+  it("gives a manual job no trigger, and refuses a second run while one runs", () => {
     const { schedule: _, ...spec } = base;
     const job = defineJob(spec);
-    expect([job.schedule, job.trigger, job.skipIfRunning]).toEqual([null, null, false]);
+    expect([job.schedule, job.trigger, job.ifRunning]).toEqual([null, null, "refuse"]);
   });
 
   it("accepts the longest name whose sandbox trigger still fits 63 characters", () => {

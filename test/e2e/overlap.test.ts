@@ -29,7 +29,7 @@ describe("overlapping scheduled runs", () => {
 
   it("a second tick while quota-reset still runs is skipped by the job (exit 0, logged) before it calls the API", async () => {
     // The reset takes 4 s at the API: long enough for a second delivery to start meanwhile.
-    sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/quota/reset-daily", latencyMs: 4_000 });
+    sandbox.faults.set("adminApi", { route: "POST /api/v1/quota/reset-daily", latencyMs: 4_000 });
     const scheduler = new CloudSchedulerClient(local(sandbox.urls.scheduler));
     const executions = new ExecutionsClient(local(sandbox.urls.cloudRun));
     const trigger = `${parent}/jobs/quota-reset-sandbox-trigger`;

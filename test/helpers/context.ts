@@ -74,10 +74,10 @@ export async function harness(job: AnyJob, opts: HarnessOptions): Promise<Harnes
     throw new Error(`test context: ${what} not configured for job ${job.name}`);
   };
   const api = config.api
-    ? createAdminApi(
-        http(config.api.url, { "X-CA-Root-Key": config.api.key }),
-        opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {},
-      )
+    ? createAdminApi(http(config.api.url, { "X-CA-Root-Key": config.api.key }), {
+        allowed: job.routes,
+        ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      })
     : undefined;
   const supabase = config.supabase
     ? createSupabaseClient(

@@ -23,8 +23,10 @@ export interface AdminState {
   /** Columns the next bootstrap sync adds, by table. */
   missingColumns: Record<string, string[]>;
   orgs: FakeOrg[];
-  /** Idempotency keys already seen per route: a repeat does nothing. */
-  seenKeys: Map<string, Set<string>>;
+  /** Days (UTC) the daily reset already ran: a repeat skips every org, as the real API's does. */
+  dailyResets: Set<string>;
+  /** Calls of the monthly reset that reset something (the real API repeats it on the 1st). */
+  monthlyResets: number;
   staleOrgs: number;
   notificationsSent: number;
 }
@@ -35,9 +37,9 @@ export const ROUTES = [
   "POST /api/v1/admin/bootstrap/sync",
   "GET /api/v1/organizations",
   "POST /api/v1/organizations/:slug/sync",
-  "POST /api/v1/admin/quota/reset-daily",
-  "POST /api/v1/admin/quota/reset-monthly",
-  "POST /api/v1/admin/quota/cleanup-stale",
+  "POST /api/v1/quota/reset-daily",
+  "POST /api/v1/quota/reset-monthly",
+  "POST /api/v1/quota/cleanup-stale",
   "POST /api/v1/admin/alerts/process-all",
 ] as const;
 export type Route = (typeof ROUTES)[number];
@@ -65,35 +67,27 @@ export function defaultState(): AdminState {
     tables: new Set(),
     missingColumns: {},
     orgs: [],
-    seenKeys: new Map(),
+    dailyResets: new Set(),
+    monthlyResets: 0,
     staleOrgs: 2,
     notificationsSent: 0,
   };
 }
 
-/** `n` ACTIVE orgs `org-001`… each with one table pending, plus one SUSPENDED org that must be skipped. */
+/** `n` ACTIVE orgs `org_001`… each with one table pending, plus one SUSPENDED org that must be skipped. */
 export const makeOrgs = (n: number): FakeOrg[] => [
   ...Array.from({ length: n }, (_, i) => ({
-    org_slug: `org-${String(i + 1).padStart(3, "0")}`,
+    org_slug: `org_${String(i + 1).padStart(3, "0")}`,
     status: "ACTIVE" as const,
     pendingTables: ["org_costs"],
   })),
-  { org_slug: "suspended-org", status: "SUSPENDED", pendingTables: [] },
+  { org_slug: "suspended_org", status: "SUSPENDED", pendingTables: [] },
 ];
 
 export async function startFakeAdminApi(initial: Partial<AdminState> = {}): Promise<FakeAdminApi> {
   const state: AdminState = { ...defaultState(), ...initial };
   const scripted = new Map<Route, Reply[]>();
   const fixed = new Map<Route, (req: RecordedRequest) => Reply | undefined>();
-
-  const firstTime = (route: string, req: RecordedRequest) => {
-    const key = String(req.headers["idempotency-key"] ?? "");
-    const seen = state.seenKeys.get(route) ?? new Set<string>();
-    state.seenKeys.set(route, seen);
-    if (key && seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  };
 
   const behave = (route: Route, req: RecordedRequest): Reply => {
     const active = state.orgs.filter((o) => o.status === "ACTIVE");
@@ -102,7 +96,11 @@ export async function startFakeAdminApi(initial: Partial<AdminState> = {}): Prom
         const missing = state.datasetExists
           ? EXPECTED_TABLES.filter((t) => !state.tables.has(t))
           : EXPECTED_TABLES;
-        const diffs = Object.fromEntries(Object.entries(state.missingColumns).filter(([, c]) => c.length));
+        const diffs = Object.fromEntries(
+          Object.entries(state.missingColumns)
+            .filter(([, c]) => c.length)
+            .map(([t, c]) => [t, { missing_columns: c, extra_columns: [] }]),
+        );
         return {
           body: {
             status: "OK",
@@ -184,9 +182,22 @@ export async function startFakeAdminApi(initial: Partial<AdminState> = {}): Prom
           },
         };
       }
-      case "POST /api/v1/admin/quota/reset-daily":
-      case "POST /api/v1/admin/quota/reset-monthly": {
-        const fresh = firstTime(route, req);
+      case "POST /api/v1/quota/reset-monthly": {
+        state.monthlyResets++;
+        return {
+          body: {
+            success: true,
+            orgs_processed: active.length,
+            orgs_created: active.length,
+            orgs_skipped: 0,
+            message: "Monthly quotas reset",
+          },
+        };
+      }
+      case "POST /api/v1/quota/reset-daily": {
+        const today = new Date().toISOString().slice(0, 10);
+        const fresh = !state.dailyResets.has(today);
+        state.dailyResets.add(today);
         return {
           body: {
             success: true,
@@ -197,7 +208,7 @@ export async function startFakeAdminApi(initial: Partial<AdminState> = {}): Prom
           },
         };
       }
-      case "POST /api/v1/admin/quota/cleanup-stale": {
+      case "POST /api/v1/quota/cleanup-stale": {
         const fixedNow = state.staleOrgs;
         state.staleOrgs = 0;
         return {
@@ -213,8 +224,8 @@ export async function startFakeAdminApi(initial: Partial<AdminState> = {}): Prom
       case "POST /api/v1/admin/alerts/process-all": {
         const body = req.body as { dry_run?: boolean; send_notifications?: boolean; org_slug?: string };
         const orgs = body.org_slug ? active.filter((o) => o.org_slug === body.org_slug) : active;
-        const fresh = firstTime(route, req);
-        const sent = fresh && body.send_notifications && !body.dry_run ? orgs.length : 0;
+        // No de-duplication (CONTRACT §1): every call sends again.
+        const sent = body.send_notifications && !body.dry_run ? orgs.length : 0;
         state.notificationsSent += sent;
         return {
           body: {

@@ -21,8 +21,8 @@ export interface TestFaults extends Faults {
 /**
  * @example
  * const faults = testFaults();
- * faults.holdAnswers("adminApi", "POST /api/v1/admin/quota/reset-daily", 10_000);
- * await waitFor(() => faults.handled("adminApi", "POST /api/v1/admin/quota/reset-daily") === 1);
+ * faults.holdAnswers("adminApi", "POST /api/v1/quota/reset-daily", 10_000);
+ * await waitFor(() => faults.handled("adminApi", "POST /api/v1/quota/reset-daily") === 1);
  */
 export function testFaults(): TestFaults {
   const inner = createFaults();

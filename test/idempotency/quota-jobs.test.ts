@@ -1,6 +1,7 @@
 /**
- * quota-reset, stale-cleanup and quota-monthly against the sandbox warehouse: run twice, and killed after
- * their call did the work then retried (the suite is in suite.ts).
+ * quota-reset and stale-cleanup against the sandbox warehouse: run twice, and killed after their call did
+ * the work then retried (the suite is in suite.ts). quota-monthly and alerts are not repeatable at the API
+ * (CONTRACT §1): their proof is once-per-day.test.ts, through Cloud Run's execution history.
  */
 import { expect } from "vitest";
 import { rows } from "./helpers.ts";
@@ -15,7 +16,7 @@ describeIdempotency(NOW, [
   {
     job: "quota-reset",
     args: [],
-    route: "POST /api/v1/admin/quota/reset-daily",
+    route: "POST /api/v1/quota/reset-daily",
     snapshot: (db) =>
       rows(
         db,
@@ -37,7 +38,7 @@ describeIdempotency(NOW, [
   {
     job: "stale-cleanup",
     args: [],
-    route: "POST /api/v1/admin/quota/cleanup-stale",
+    route: "POST /api/v1/quota/cleanup-stale",
     snapshot: async (db) => ({
       runs: await rows(
         db,
@@ -69,40 +70,6 @@ describeIdempotency(NOW, [
              WHERE r.org_slug = q.org_slug AND r.status = 'RUNNING')`,
       );
       expect(drift).toEqual([]);
-    },
-  },
-  {
-    job: "quota-monthly",
-    // --force: today may not be the 1st; the reset then applies to the current month.
-    args: ["--force"],
-    route: "POST /api/v1/admin/quota/reset-monthly",
-    snapshot: async (db) => ({
-      resets: await rows(
-        db,
-        "SELECT org_slug, reset_kind, period FROM organizations.org_quota_resets ORDER BY 1",
-      ),
-      month: await rows(
-        db,
-        `SELECT org_slug, usage_date, pipelines_run_month FROM organizations.org_usage_quotas
-         WHERE date_trunc('month', usage_date) = date_trunc('month', $1::date) ORDER BY 1, 2`,
-        [TODAY],
-      ),
-    }),
-    // Done: one monthly reset recorded per active org for this month, and this month's counters at zero.
-    async done(db) {
-      const resets = await rows(
-        db,
-        "SELECT org_slug FROM organizations.org_quota_resets WHERE reset_kind = 'monthly' AND period = $1 ORDER BY 1",
-        [TODAY.slice(0, 7)],
-      );
-      expect(resets).toEqual(await rows(db, `${ACTIVE} ORDER BY 1`));
-      const counting = await rows(
-        db,
-        `SELECT org_slug, usage_date FROM organizations.org_usage_quotas WHERE pipelines_run_month <> 0
-           AND date_trunc('month', usage_date) = date_trunc('month', $1::date) AND org_slug IN (${ACTIVE})`,
-        [TODAY],
-      );
-      expect(counting).toEqual([]);
     },
   },
 ]);

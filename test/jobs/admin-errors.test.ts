@@ -4,7 +4,7 @@ import { PermanentError, RetryableError } from "../../src/runtime/errors.ts";
 import { runJob } from "../helpers/context.ts";
 import { FAKE_ROOT_KEY, type FakeAdminApi, makeOrgs, startFakeAdminApi } from "../helpers/fake-admin-api.ts";
 
-const ROUTE = "POST /api/v1/admin/quota/reset-daily" as const;
+const ROUTE = "POST /api/v1/quota/reset-daily" as const;
 let api: FakeAdminApi;
 const env = (key = FAKE_ROOT_KEY) => ({ API_SERVICE_URL: api.url, CA_ROOT_API_KEY: key });
 
@@ -26,7 +26,7 @@ describe("admin API failures, seen through quota-reset", () => {
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as PermanentError).status).toBe(status);
     expect((error as Error).message).toContain(`status ${status}`);
-    expect((error as Error).message).toContain("/api/v1/admin/quota/reset-daily");
+    expect((error as Error).message).toContain("/api/v1/quota/reset-daily");
     expect(api.calls(ROUTE)).toHaveLength(1);
   });
 
@@ -46,21 +46,20 @@ describe("admin API failures, seen through quota-reset", () => {
     expect(api.calls(ROUTE)).toHaveLength(2);
   });
 
-  it("retries a 503 three times, then fails", async () => {
+  it("retries a 503 twice (the route's retries), then fails", async () => {
     api.always(ROUTE, { status: 503, body: { detail: "unavailable" } });
     const { error, sleeps } = await runJob(quotaReset, { env: env() });
     expect(error).toBeInstanceOf(RetryableError);
-    expect((error as Error).message).toContain("gave up after 4 attempts");
-    expect(api.calls(ROUTE)).toHaveLength(4);
-    expect(sleeps).toHaveLength(3);
+    expect((error as Error).message).toContain("gave up after 3 attempts");
+    expect(api.calls(ROUTE)).toHaveLength(3);
+    expect(sleeps).toHaveLength(2);
   });
 
-  it("retries a 500 (the POST carries an Idempotency-Key) and succeeds on the next attempt", async () => {
+  it("retries a 500 (reset-daily is repeatable: it creates a day's row only where missing) and succeeds", async () => {
     api.script(ROUTE, { status: 500, body: { detail: "boom" } });
     const { outcome } = await runJob(quotaReset, { env: env() });
     expect(outcome?.status).toBe("succeeded");
-    const keys = api.calls(ROUTE).map((r) => r.headers["idempotency-key"]);
-    expect(keys).toEqual(["quota-reset:2026-11-22", "quota-reset:2026-11-22"]);
+    expect(api.calls(ROUTE)).toHaveLength(2);
   });
 
   it("times out a call that takes longer than the per-call timeout, and retries it", async () => {
@@ -74,7 +73,7 @@ describe("admin API failures, seen through quota-reset", () => {
     api.script(ROUTE, { status: 200, raw: "<html><body>Login</body></html>" });
     const { error } = await runJob(quotaReset, { env: env() });
     expect(error).toBeInstanceOf(PermanentError);
-    expect((error as Error).message).toMatch(/POST .*\/api\/v1\/admin\/quota\/reset-daily/);
+    expect((error as Error).message).toMatch(/POST .*\/api\/v1\/quota\/reset-daily/);
     expect(api.calls(ROUTE)).toHaveLength(1);
   });
 

@@ -36,10 +36,9 @@ describe("bootstrap (smart mode)", () => {
       force_recreate_dataset: false,
       force_recreate_tables: false,
     });
-    expect(api.calls(FRESH)[0]?.headers["idempotency-key"]).toBe(
-      "bootstrap:2026-11-22:local-2026-11-22T08:00:00.000Z",
-    );
     expect(api.calls(STATUS)).toHaveLength(2);
+    // Every status read bypasses the API's 60 s cache: the final check must see the work just done.
+    expect(api.calls(STATUS).map((c) => c.query.force_refresh)).toEqual(["true", "true"]);
   });
 
   it("does nothing on a second run", async () => {
@@ -103,7 +102,11 @@ describe("bootstrap (smart mode)", () => {
     ],
     ["null entries", "nothing", { org_profiles: null }],
     ["a table with a missing column", "sync", { org_profiles: { missing_columns: ["plan"] } }],
-    ["a list of differences", "sync", { org_profiles: ["plan"] }],
+    [
+      "only extra columns (a sync never removes them)",
+      "nothing",
+      { org_profiles: { missing_columns: [], extra_columns: ["legacy_code"] } },
+    ],
   ])("reads %s in schema_diffs as %s", async (_what, mode, schemaDiffs) => {
     api.always(STATUS, {
       body: {
@@ -116,7 +119,8 @@ describe("bootstrap (smart mode)", () => {
       },
     });
     const { outcome } = await run();
-    if (mode === "nothing") expect(outcome?.summary).toEqual({ mode: "nothing" });
+    if (mode === "nothing") expect(outcome?.summary).toMatchObject({ mode: "nothing" });
+    if (mode === "nothing") expect(outcome?.status).toBe("succeeded");
     expect(api.calls(SYNC)).toHaveLength(mode === "sync" ? 1 : 0);
   });
 
@@ -133,7 +137,7 @@ describe("bootstrap (smart mode)", () => {
     });
     const { outcome } = await run();
     expect(outcome?.status).toBe("failed");
-    expect(outcome?.message).toContain("missing org_profiles");
+    expect(outcome?.message).toContain("missing tables org_profiles");
   });
 });
 
@@ -165,5 +169,30 @@ describe("bootstrap flags", () => {
     const { error } = await run(["--force-fresh", "--force-sync"]);
     expect(error).toBeInstanceOf(ConfigError);
     expect(api.requests).toHaveLength(0);
+  });
+});
+
+describe("bootstrap with extra tables and columns", () => {
+  it("succeeds with a warning naming them (OUT_OF_SYNC only because of extras is not work)", async () => {
+    api.always(STATUS, {
+      body: {
+        status: "OUT_OF_SYNC",
+        dataset_exists: true,
+        tables_expected: EXPECTED_TABLES.length,
+        tables_existing: EXPECTED_TABLES,
+        tables_missing: [],
+        tables_extra: ["org_usage_legacy"],
+        schema_diffs: { org_profiles: { missing_columns: [], extra_columns: ["legacy_plan_code"] } },
+      },
+    });
+    const { outcome } = await run();
+    expect(outcome?.status).toBe("succeeded");
+    expect(outcome?.message).toMatch(
+      /warning: .*extra tables: org_usage_legacy; extra columns in: org_profiles/,
+    );
+    expect(outcome?.summary).toMatchObject({
+      extra: { tables: ["org_usage_legacy"], columns: { org_profiles: ["legacy_plan_code"] } },
+    });
+    expect(posts()).toEqual([]);
   });
 });

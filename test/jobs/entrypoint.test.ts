@@ -52,13 +52,13 @@ describe("the entrypoint", () => {
       CA_ROOT_API_KEY: FAKE_ROOT_KEY,
     });
     expect(code).toBe(0);
-    expect(api.calls("POST /api/v1/admin/quota/reset-daily")).toHaveLength(1);
+    expect(api.calls("POST /api/v1/quota/reset-daily")).toHaveLength(1);
     expect(stdout).not.toContain(FAKE_ROOT_KEY);
     expect(lines(stdout).some((l) => String(l.message).includes("5 orgs processed"))).toBe(true);
   });
 
   it("exits 1 when the API answers success:false (in-process runner)", async () => {
-    api.script("POST /api/v1/admin/quota/cleanup-stale", {
+    api.script("POST /api/v1/quota/cleanup-stale", {
       body: { success: false, orgs_processed: 0, message: "locked" },
     });
     let out = "";

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import orgSyncAll from "../../jobs/manual/org-sync-all.ts";
+import { parseFlags } from "../../src/runtime/flags.ts";
 import { runJob } from "../helpers/context.ts";
 import { FAKE_ROOT_KEY, type FakeAdminApi, makeOrgs, startFakeAdminApi } from "../helpers/fake-admin-api.ts";
 
@@ -29,7 +30,7 @@ describe("org-sync-all", () => {
       [1, 2, 3].map((page) => ({ status: "ACTIVE", page: String(page), page_size: "100" })),
     );
     expect(new Set(synced()).size).toBe(230);
-    expect(synced()).not.toContain("suspended-org");
+    expect(synced()).not.toContain("suspended_org");
     expect(outcome?.summary).toMatchObject({ total: 230, synced: 230, unchanged: 0, failed: [] });
   });
 
@@ -74,8 +75,8 @@ describe("org-sync-all", () => {
   it("continues past failing orgs and lists each failure with its reason", async () => {
     api.always(SYNC, (req) => {
       const slug = req.path.split("/")[4];
-      if (slug === "org-002") return { status: 404, body: { detail: "Organization org-002 not found" } };
-      if (slug === "org-003")
+      if (slug === "org_002") return { status: 404, body: { detail: "Organization org_002 not found" } };
+      if (slug === "org_003")
         return {
           body: {
             org_slug: slug,
@@ -92,37 +93,26 @@ describe("org-sync-all", () => {
     expect(outcome?.status).toBe("failed");
     expect(outcome?.summary).toMatchObject({ total: 12, synced: 10, unchanged: 0 });
     const failed = outcome?.summary?.failed as { org: string; reason: string }[];
-    expect(failed.map((f) => f.org).sort()).toEqual(["org-002", "org-003"]);
-    expect(failed.find((f) => f.org === "org-002")?.reason).toContain("status 404");
-    expect(failed.find((f) => f.org === "org-003")?.reason).toContain(
+    expect(failed.map((f) => f.org).sort()).toEqual(["org_002", "org_003"]);
+    expect(failed.find((f) => f.org === "org_002")?.reason).toContain("status 404");
+    expect(failed.find((f) => f.org === "org_003")?.reason).toContain(
       "PARTIAL: org_costs: permission denied",
     );
     expect(outcome?.message).toContain("10 synced, 0 unchanged, 2 failed");
   });
 
   it("--org syncs one org without listing", async () => {
-    const { outcome } = await runJob(orgSyncAll, { env: env(), argv: ["--org", "org-007"] });
+    const { outcome } = await runJob(orgSyncAll, { env: env(), argv: ["--org", "org_007"] });
     expect(outcome?.status).toBe("succeeded");
     expect(api.calls(LIST)).toHaveLength(0);
-    expect(synced()).toEqual(["org-007"]);
-    expect(api.calls(SYNC)[0]?.headers["idempotency-key"]).toBe(
-      "org-sync-all:2026-11-22:local-2026-11-22T08:00:00.000Z:org-007",
-    );
+    expect(synced()).toEqual(["org_007"]);
   });
 
-  it("scopes the Idempotency-Key by the Cloud Run execution, so a new run is not deduplicated", async () => {
-    await runJob(orgSyncAll, {
-      env: { ...env(), CLOUD_RUN_EXECUTION: "org-sync-all-stage-abc12" },
-      argv: ["--org", "org-001"],
-    });
-    await runJob(orgSyncAll, {
-      env: { ...env(), CLOUD_RUN_EXECUTION: "org-sync-all-stage-def34" },
-      argv: ["--org", "org-001"],
-    });
-    expect(api.calls(SYNC).map((r) => r.headers["idempotency-key"])).toEqual([
-      "org-sync-all:2026-11-22:org-sync-all-stage-abc12:org-001",
-      "org-sync-all:2026-11-22:org-sync-all-stage-def34:org-001",
-    ]);
+  it.each([
+    [["--org", ""], "--org: is empty"],
+    [["--org", "org-007"], '--org: "org-007" is not an org slug'],
+  ])("refuses %j before any request", (argv, problem) => {
+    expect(parseFlags(orgSyncAll, argv).problems).toEqual([expect.stringContaining(problem)]);
   });
 
   it("on SIGTERM lets the syncs in flight finish, starts no new one and reports the orgs left undone", async () => {
@@ -146,5 +136,45 @@ describe("org-sync-all", () => {
     expect(logs.some((l) => l.severity === "WARNING" && String(l.message).includes("termination"))).toBe(
       true,
     );
+  });
+});
+
+describe("org-sync-all while the org list moves (created_at DESC, offset paging)", () => {
+  it("an org created between two pages is synced once, and the run says the list moved", async () => {
+    api.reset({ orgs: makeOrgs(150) });
+    let inserted = false;
+    api.always(LIST, (req) => {
+      if (req.query.page === "2" && !inserted) {
+        inserted = true; // newest first: the new org shifts every row down by one
+        api.state.orgs.unshift({ org_slug: "org_new", status: "ACTIVE", pendingTables: ["org_costs"] });
+      }
+      return undefined;
+    });
+    const { outcome } = await runJob(orgSyncAll, { env: env() });
+    expect(outcome?.status).toBe("succeeded");
+    const slugs = api.calls(SYNC).map((r) => r.path.split("/")[4]);
+    expect(slugs).toHaveLength(151);
+    expect(new Set(slugs).size).toBe(151);
+    expect(slugs).toContain("org_new");
+    expect(outcome?.message).toContain("the org list moved during the listing and was read 2 times");
+    expect(outcome?.summary?.listing).toMatchObject({ scans: 2, stable: true });
+  });
+
+  it("an org deactivated between two pages does not make another one be skipped", async () => {
+    api.reset({ orgs: makeOrgs(150) });
+    let changed = false;
+    api.always(LIST, (req) => {
+      if (req.query.page === "2" && !changed) {
+        changed = true; // one row fewer: every later row moves up one place
+        const first = api.state.orgs[0];
+        if (first) first.status = "SUSPENDED";
+      }
+      return undefined;
+    });
+    const { outcome } = await runJob(orgSyncAll, { env: env() });
+    const slugs = new Set(api.calls(SYNC).map((r) => r.path.split("/")[4]));
+    const active = api.state.orgs.filter((o) => o.status === "ACTIVE").map((o) => o.org_slug);
+    expect(active.filter((s) => !slugs.has(s))).toEqual([]);
+    expect(outcome?.summary?.listing).toMatchObject({ scans: 2, stable: true });
   });
 });

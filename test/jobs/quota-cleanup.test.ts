@@ -81,21 +81,26 @@ describe("quota-cleanup", () => {
     expect(daysToKeep.parse(value)).toBe(days);
   });
 
-  it.each(["0", "-1", "1.5", "abc"])(
-    "refuses DAYS_TO_KEEP=%s at the entrypoint before any query (exit 2)",
-    async (value) => {
-      let out = "";
-      const code = await runEntrypoint(["quota-cleanup"], {
-        catalog,
-        env: { ENVIRONMENT: "sandbox", ...env({ DAYS_TO_KEEP: value }) },
-        stdout: { write: (s: string) => (out += s) },
-        stderr: { write: (s: string) => (out += s) },
-      });
-      expect(code).toBe(2);
-      expect(out).toContain("DAYS_TO_KEEP");
-      expect(bq.queries).toHaveLength(0);
-    },
-  );
+  it.each([
+    ["0", "must be a whole number"],
+    ["-1", "must be a whole number"],
+    ["1.5", "must be a whole number"],
+    ["abc", "must be a whole number"],
+    ["", "is set but empty"],
+    [" 30", "has spaces around the number"],
+    ["30 ", "has spaces around the number"],
+  ])("refuses DAYS_TO_KEEP=%j at the entrypoint before any query, naming it (exit 2)", async (value, why) => {
+    let out = "";
+    const code = await runEntrypoint(["quota-cleanup"], {
+      catalog,
+      env: { ENVIRONMENT: "sandbox", ...env({ DAYS_TO_KEEP: value }) },
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: (s: string) => (out += s) },
+    });
+    expect(code).toBe(2);
+    expect(out).toContain(`DAYS_TO_KEEP: ${why}`);
+    expect(bq.queries).toHaveLength(0);
+  });
 
   it("refuses a bad DAYS_TO_KEEP handed straight to run() before any query", async () => {
     const { harness } = await import("../helpers/context.ts");

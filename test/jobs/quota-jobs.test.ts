@@ -21,26 +21,18 @@ afterAll(() => api.close());
 beforeEach(() => api.reset({ orgs: makeOrgs(3) }));
 
 const cases = [
-  { name: "quota-reset", job: quotaReset, route: "POST /api/v1/admin/quota/reset-daily" },
-  { name: "stale-cleanup", job: staleCleanup, route: "POST /api/v1/admin/quota/cleanup-stale" },
-  { name: "quota-monthly", job: quotaMonthly, route: "POST /api/v1/admin/quota/reset-monthly" },
+  { name: "quota-reset", job: quotaReset, route: "POST /api/v1/quota/reset-daily" },
+  { name: "stale-cleanup", job: staleCleanup, route: "POST /api/v1/quota/cleanup-stale" },
+  { name: "quota-monthly", job: quotaMonthly, route: "POST /api/v1/quota/reset-monthly" },
 ] as const;
 const firstOfMonth = new Date("2026-12-01T00:05:00Z");
 
 describe.each(cases)("$name", ({ job, route }: { job: typeof quotaReset; route: Route }) => {
-  it("makes one call with an Idempotency-Key for the day and succeeds", async () => {
+  it("makes one call to /api/v1/quota/* and succeeds", async () => {
     const { outcome } = await runJob(job, { env: env(), now: firstOfMonth });
     expect(outcome?.status).toBe("succeeded");
     expect(api.calls(route)).toHaveLength(1);
-    expect(api.calls(route)[0]?.headers["idempotency-key"]).toBe(`${job.name}:2026-12-01`);
     expect(api.calls(route)[0]?.headers["x-ca-root-key"]).toBe(FAKE_ROOT_KEY);
-  });
-
-  it("changes nothing on a second run the same day", async () => {
-    await runJob(job, { env: env(), now: firstOfMonth });
-    const { outcome } = await runJob(job, { env: env(), now: firstOfMonth });
-    expect(outcome?.status).toBe("succeeded");
-    expect(outcome?.summary?.orgs_created).toBe(0);
   });
 
   it("fails on a 200 whose body says success:false, and logs it", async () => {
@@ -66,21 +58,24 @@ describe("quota-monthly", () => {
     },
   );
 
-  it("resets on another day with --force, and warns", async () => {
+  it("reports the API's 'Skipped: Not the 1st' answer as a skip, also with --force on another day", async () => {
+    api.script("POST /api/v1/quota/reset-monthly", {
+      body: { success: true, orgs_processed: 0, message: "Skipped: Not the 1st of the month (day=22)" },
+    });
     const { outcome, logs } = await runJob(quotaMonthly, {
       env: env(),
       argv: ["--force"],
       now: new Date("2026-11-22T10:00:00Z"),
     });
-    expect(outcome?.status).toBe("succeeded");
-    expect(api.calls("POST /api/v1/admin/quota/reset-monthly")).toHaveLength(1);
-    expect(logs.some((l) => l.severity === "WARNING" && String(l.message).includes("Forced"))).toBe(true);
+    expect(outcome?.status).toBe("skipped");
+    expect(outcome?.message).toContain("Nothing reset: the API skipped the monthly reset");
+    expect(api.calls("POST /api/v1/quota/reset-monthly")).toHaveLength(1);
+    expect(
+      logs.some((l) => l.severity === "WARNING" && String(l.message).includes("--force on day 22")),
+    ).toBe(true);
   });
 
-  it("runs on the 1st and is safe twice the same day (same Idempotency-Key)", async () => {
-    await runJob(quotaMonthly, { env: env(), now: firstOfMonth });
-    await runJob(quotaMonthly, { env: env(), now: new Date("2026-12-01T09:00:00Z") });
-    const keys = api.calls("POST /api/v1/admin/quota/reset-monthly").map((r) => r.headers["idempotency-key"]);
-    expect(keys).toEqual(["quota-monthly:2026-12-01", "quota-monthly:2026-12-01"]);
+  it("runs at most once per day with no Cloud Run task retry (retries 0, once per day)", () => {
+    expect([quotaMonthly.retries, quotaMonthly.oncePerDay]).toEqual([0, true]);
   });
 });

@@ -60,7 +60,7 @@ describe("run-job", () => {
   });
 
   it("shows SKIPPED with the job's reason when the overlap guard skipped the run, and exits 0", async () => {
-    sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/quota/reset-daily", latencyMs: 4000 });
+    sandbox.faults.set("adminApi", { route: "POST /api/v1/quota/reset-daily", latencyMs: 4000 });
     try {
       const first = await cli(["run-job", "sandbox", "quota-reset", "--no-wait"], { env: env() });
       expect(first.code).toBe(0);
@@ -81,16 +81,17 @@ describe("run-job", () => {
     }
   });
 
-  it("--rerun gives a same-day re-run a fresh Idempotency-Key, so the API does the work again", async () => {
+  it("a second alerts run the same day is SKIPPED naming the first; --rerun runs it again on purpose", async () => {
     const first = await cli(["run-job", "sandbox", "alerts"], { env: env() });
     expect(first.code).toBe(0);
-    const replay = await cli(["run-job", "sandbox", "alerts"], { env: env() });
-    expect(replay.stdout).toContain("already processed today");
+    const again = await cli(["run-job", "sandbox", "alerts"], { env: env() });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/SKIPPED in \S+: alerts skipped: already done for \d{4}-\d{2}-\d{2}/);
+    expect(again.stdout).toContain(executionOf(first.stdout));
     const rerun = await cli(["run-job", "sandbox", "alerts", "--rerun", "fix-1"], { env: env() });
     expect(rerun.code).toBe(0);
-    expect(rerun.stdout).not.toContain("already processed today");
-    // Evaluated anew; the API still notifies each rule at most once a day, whatever the key.
-    expect(rerun.stdout).toMatch(/Alerts: \d+ orgs, \d+ triggered, 0 notifications sent/);
+    // The API does not de-duplicate: a deliberate re-run evaluates and notifies again.
+    expect(rerun.stdout).toMatch(/Alerts: \d+ orgs, \d+ triggered, \d+ notifications sent/);
   });
 
   it("refuses a --rerun label the runtime would refuse, before starting anything", async () => {
@@ -104,7 +105,8 @@ describe("run-job", () => {
     expect(ok.code).toBe(0);
     sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/alerts/process-all", status: 403 });
     try {
-      const failed = await cli(["run-job", "sandbox", "alerts"], { env: env() });
+      // --rerun: alerts may already have succeeded today in this file, and would then skip.
+      const failed = await cli(["run-job", "sandbox", "alerts", "--rerun", "fail-1"], { env: env() });
       expect(failed.code).toBe(1);
       expect(failed.stdout).toMatch(/^alerts-sandbox-\S+: FAILED in/m);
       expect(failed.stdout).toContain("403");
@@ -127,7 +129,7 @@ describe("run-job", () => {
   });
 
   it("on Ctrl-C without a terminal says how to cancel and stops waiting", async () => {
-    sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/quota/cleanup-stale", latencyMs: 3000 });
+    sandbox.faults.set("adminApi", { route: "POST /api/v1/quota/cleanup-stale", latencyMs: 3000 });
     const interrupt = new AbortController();
     setTimeout(() => interrupt.abort(), 500);
     try {
@@ -145,7 +147,7 @@ describe("run-job", () => {
   });
 
   it("on Ctrl-C at a terminal cancels the execution when told yes, and exits 1", async () => {
-    sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/quota/cleanup-stale", latencyMs: 5000 });
+    sandbox.faults.set("adminApi", { route: "POST /api/v1/quota/cleanup-stale", latencyMs: 5000 });
     const interrupt = new AbortController();
     setTimeout(() => interrupt.abort(), 500);
     try {
@@ -173,7 +175,7 @@ describe("run-job", () => {
       job: { labels: source.labels, template: source.template },
     });
     await created.promise();
-    sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/quota/cleanup-stale", latencyMs: 5000 });
+    sandbox.faults.set("adminApi", { route: "POST /api/v1/quota/cleanup-stale", latencyMs: 5000 });
     const interrupt = new AbortController();
     setTimeout(() => interrupt.abort(), 500);
     try {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { checkOverlap } from "../../src/runtime/cloud-run.ts";
+import { type GuardOptions, guardRun } from "../../src/runtime/cloud-run.ts";
 import { loadConfig } from "../../src/runtime/config.ts";
 import { createLogger } from "../../src/runtime/logger.ts";
 import { runEntrypoint } from "../../src/runtime/runner.ts";
@@ -13,7 +13,7 @@ const full = (name: string) =>
   `projects/sandbox-project/locations/us-central1/jobs/${JOB}/executions/${name}`;
 
 let cloudRun: TestServer;
-let executions: { name: string; createTime?: string; completionTime?: string }[];
+let executions: Record<string, unknown>[];
 
 beforeAll(async () => {
   cloudRun = await startServer((req, res) =>
@@ -36,10 +36,21 @@ const env = () => ({
   CLOUD_RUN_EXECUTION: EXEC,
 });
 
-async function verdict(extraEnv: Record<string, string> = {}) {
+const skipping: GuardOptions["job"] = {
+  name: "quota-reset",
+  ifRunning: "skip",
+  oncePerDay: false,
+  schedule: null,
+};
+const checkOverlap = (options: Omit<GuardOptions, "job" | "args">) =>
+  guardRun({ ...options, job: skipping, args: [] });
+
+async function verdict(extraEnv: Record<string, string> = {}, job = skipping, args: string[] = []) {
   const lines: string[] = [];
   const { config } = loadConfig(fakeJob({}), { ...env(), ...extraEnv });
-  const result = await checkOverlap({
+  const result = await guardRun({
+    job,
+    args,
     config,
     log: createLogger({ write: (l) => lines.push(l) }),
     now: () => new Date("2026-11-22T00:10:00Z"),
@@ -75,8 +86,8 @@ describe("overlap guard", () => {
   ])("skip=$skip when $case", async ({ list, skip }) => {
     executions = [{ name: full(EXEC), createTime: "2026-11-22T00:05:00Z" }, ...list];
     const { result } = await verdict();
-    expect(result.skip).toBe(skip);
-    if (result.skip) expect(result.other).toBe("quota-reset-sandbox-a1");
+    expect(result.action === "skip").toBe(skip);
+    if (result.action === "skip") expect(result.other).toBe("quota-reset-sandbox-a1");
     expect(cloudRun.requests).toHaveLength(1);
     // Against CLOUD_RUN_API_URL no token is fetched or sent.
     expect(cloudRun.requests[0]?.headers.authorization).toBeUndefined();
@@ -84,7 +95,7 @@ describe("overlap guard", () => {
 
   it("compares with the clock when its own execution is not listed yet", async () => {
     executions = [{ name: full("quota-reset-sandbox-a1"), createTime: "2026-11-22T00:09:59Z" }];
-    expect((await verdict()).result.skip).toBe(true);
+    expect((await verdict()).result.action).toBe("skip");
   });
 
   it("does not call the API outside a Cloud Run execution", async () => {
@@ -94,7 +105,7 @@ describe("overlap guard", () => {
       log: createLogger({ write: () => {} }),
       now: () => new Date(),
     });
-    expect(result.skip).toBe(false);
+    expect(result.action).toBe("run");
     expect(cloudRun.requests).toHaveLength(0);
   });
 
@@ -107,14 +118,14 @@ describe("overlap guard", () => {
       log: createLogger({ write: (l) => lines.push(l) }),
       now: () => new Date(),
     });
-    expect(result).toEqual({ skip: false, reason: "sandbox without CLOUD_RUN_API_URL" });
+    expect(result).toEqual({ action: "run", reason: "overlap check failed" });
     expect(JSON.parse(lines[0] ?? "{}").severity).toBe("WARNING");
     expect(cloudRun.requests).toHaveLength(0);
   });
 
   it("warns and proceeds when the check itself fails", async () => {
     const { result, lines } = await verdict({ CLOUD_RUN_JOB: "missing-job" });
-    expect(result.skip).toBe(false);
+    expect(result.action).toBe("run");
     expect(cloudRun.requests).toHaveLength(1); // a 404 is not retried
     const warning = JSON.parse(lines.at(-1) ?? "{}");
     expect(warning.severity).toBe("WARNING");
@@ -128,7 +139,7 @@ describe("overlap guard", () => {
     ];
     let ran = false;
     const job = fakeJob({
-      skipIfRunning: true,
+      ifRunning: "skip",
       run: async () => {
         ran = true;
         return { status: "succeeded", message: "" };
@@ -148,7 +159,7 @@ describe("overlap guard", () => {
     ]);
   });
 
-  it("is not consulted for a job without skipIfRunning", async () => {
+  it("is not consulted for a job that runs whatever is running", async () => {
     executions = [{ name: full("quota-reset-sandbox-a1"), createTime: "2026-11-22T00:00:00Z" }];
     const io = capture();
     const code = await runEntrypoint(["fake-job"], {

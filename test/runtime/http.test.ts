@@ -241,39 +241,6 @@ describe("retry policy", () => {
   });
 });
 
-describe("replayed answers", () => {
-  it("says when a failure is a stored answer replayed for the Idempotency-Key", async () => {
-    server.handle((_req, res) => {
-      res.writeHead(404, { "content-type": "application/json", "idempotent-replayed": "true" });
-      res.end(JSON.stringify({ detail: "org not found" }));
-    });
-    const http = client();
-    const error = await failure(
-      http.request({
-        method: "POST",
-        path: "/a",
-        schema: okSchema,
-        idempotent: true,
-        idempotencyKey: "alerts:2026-11-22",
-      }),
-    );
-    expect(error.message).toContain("a replayed answer");
-    expect(error.message).toContain("alerts:2026-11-22");
-    await http.close();
-  });
-
-  it("marks a replayed success so jobs can say no new work was done", async () => {
-    server.handle((_req, res) => {
-      res.writeHead(200, { "content-type": "application/json", "idempotent-replayed": "true" });
-      res.end(JSON.stringify({ ok: true }));
-    });
-    const http = client();
-    const response = await http.request({ method: "POST", path: "/a", schema: okSchema, idempotent: true });
-    expect(response.replayed).toBe(true);
-    await http.close();
-  });
-});
-
 describe("response validation", () => {
   it("reports an HTML page naming method, URL and status", async () => {
     server.handle((_req, res) => {

@@ -194,7 +194,7 @@ describe("running a job", () => {
 
   it("refuses a client the job does not use (exit 2)", async () => {
     const run = async (ctx: JobContext) => {
-      await ctx.api.resetDailyQuota({ idempotencyKey: "x" });
+      await ctx.api.resetDailyQuota();
       return { status: "succeeded", message: "" } as const;
     };
     const { io, deps: d } = deps([fakeJob({ run })], {
@@ -207,7 +207,7 @@ describe("running a job", () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it("calls the admin API with the key and the idempotency key, and never logs the key", async () => {
+  it("calls the admin API with the key, and never logs the key", async () => {
     server.handle((req, res) =>
       json(res, 200, {
         success: true,
@@ -218,20 +218,20 @@ describe("running a job", () => {
       }),
     );
     const run = async (ctx: JobContext) => {
-      const result = await ctx.api.resetDailyQuota({ idempotencyKey: ctx.idempotencyKey() });
+      const result = await ctx.api.resetDailyQuota();
       ctx.log.info("API answered", { result });
       return { status: "succeeded", message: result.message } as const;
     };
-    const job = fakeJob({ name: "quota-reset", uses: ["admin-api"], run });
+    const job = fakeJob({ name: "quota-reset", uses: ["admin-api"], routes: ["resetDailyQuota"], run });
     const { io, deps: d } = deps(
       [job],
       { ...ENV, API_SERVICE_URL: server.url, CA_ROOT_API_KEY: KEY },
       { now: () => new Date("2026-11-22T00:00:05Z") },
     );
     expect(await runEntrypoint(["quota-reset"], d)).toBe(0);
-    expect(
-      server.requests.map((r) => [r.method, r.url, r.headers["x-ca-root-key"], r.headers["idempotency-key"]]),
-    ).toEqual([["POST", "/api/v1/admin/quota/reset-daily", KEY, "quota-reset:2026-11-22"]]);
+    expect(server.requests.map((r) => [r.method, r.url, r.headers["x-ca-root-key"]])).toEqual([
+      ["POST", "/api/v1/quota/reset-daily", KEY],
+    ]);
     expect(io.out).toContain("done for [redacted]");
     expect(io.out).not.toContain(KEY);
   });

@@ -120,7 +120,7 @@ describe("the sandbox", () => {
       const [done] = await run.executions.getExecution({ name: execution });
       expect([done.succeededCount, done.failedCount]).toEqual([1, 0]);
       // The job already created today's quota rows: a second reset finds nothing to do.
-      const again = await fetch(`${sandbox.env.API_SERVICE_URL}/api/v1/admin/quota/reset-daily`, {
+      const again = await fetch(`${sandbox.env.API_SERVICE_URL}/api/v1/quota/reset-daily`, {
         method: "POST",
         headers: { "X-CA-Root-Key": sandbox.env.CA_ROOT_API_KEY as string },
       });

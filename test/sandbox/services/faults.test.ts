@@ -25,11 +25,8 @@ beforeEach(() => {
   reached = 0;
 });
 
-const hit = (
-  path = "/api/v1/admin/quota/reset-daily",
-  method = "POST",
-  headers: Record<string, string> = {},
-) => fetch(`${svc.url}${path}`, { method, headers });
+const hit = (path = "/api/v1/quota/reset-daily", method = "POST", headers: Record<string, string> = {}) =>
+  fetch(`${svc.url}${path}`, { method, headers });
 
 describe("fault rules", () => {
   it("fails a deterministic share of requests with the given status", async () => {
@@ -49,7 +46,7 @@ describe("fault rules", () => {
   });
 
   it("adds latency and still reaches the handler", async () => {
-    faults.set("adminApi", { route: "POST /api/v1/admin/quota/reset-daily", latencyMs: 200 });
+    faults.set("adminApi", { route: "POST /api/v1/quota/reset-daily", latencyMs: 200 });
     const started = Date.now();
     expect((await hit()).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
