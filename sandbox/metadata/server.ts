@@ -64,7 +64,10 @@ function answer(res: ServerResponse, status: number, body: string, type = "appli
  * process.env.GCE_METADATA_HOST = metadata.host;
  */
 export async function startMetadataServer(opts: MetadataOptions): Promise<MetadataServer> {
-  const account = opts.serviceAccount === undefined ? `deployer@${opts.project}.iam.gserviceaccount.com` : opts.serviceAccount;
+  const account =
+    opts.serviceAccount === undefined
+      ? `deployer@${opts.project}.iam.gserviceaccount.com`
+      : opts.serviceAccount;
   const ttl = opts.tokenTtlSeconds ?? 3599;
   const tokens = new Map<string, number>();
   const requests: string[] = [];
@@ -81,27 +84,34 @@ export async function startMetadataServer(opts: MetadataOptions): Promise<Metada
       account ? "https://www.googleapis.com/auth/cloud-platform\n" : null,
   };
 
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+  type Answer = [status: number, body: string, type?: string];
+  const route = (req: IncomingMessage): Answer => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     requests.push(url.pathname);
     if (req.headers["x-forwarded-for"])
-      return answer(res, 403, "Request had X-Forwarded-For: the metadata server refuses proxied requests\n");
+      return [403, "Request had X-Forwarded-For: the metadata server refuses proxied requests\n"];
     if (req.headers["metadata-flavor"] !== "Google")
-      return answer(res, 403, 'Missing required header "Metadata-Flavor": "Google"\n');
+      return [403, 'Missing required header "Metadata-Flavor": "Google"\n'];
     if (url.pathname === "/" || url.pathname === `${BASE}/` || url.pathname === BASE)
-      return answer(res, 200, "instance/\nproject/\nuniverse/\n");
-    if (!url.pathname.startsWith(`${BASE}/`)) return answer(res, 404, "Not Found\n");
+      return [200, "instance/\nproject/\nuniverse/\n"];
+    if (!url.pathname.startsWith(`${BASE}/`)) return [404, "Not Found\n"];
     const key = url.pathname.slice(BASE.length + 1).replace(/\/$/, "");
-    if (key === "instance/service-accounts/default/token" || key === `instance/service-accounts/${account}/token`) {
-      if (!account) return answer(res, 404, "No service account is attached to this instance\n");
+    if (
+      key === "instance/service-accounts/default/token" ||
+      key === `instance/service-accounts/${account}/token`
+    ) {
+      if (!account) return [404, "No service account is attached to this instance\n"];
       const token = `${TOKEN_PREFIX}${randomBytes(12).toString("base64url")}`;
       tokens.set(token, Date.now() + ttl * 1000);
       const body = JSON.stringify({ access_token: token, expires_in: ttl, token_type: "Bearer" });
-      return answer(res, 200, body, "application/json");
+      return [200, body, "application/json"];
     }
     const value = values[key]?.();
-    if (value === undefined || value === null) return answer(res, 404, "Not Found\n");
-    return answer(res, 200, value);
+    return value === undefined || value === null ? [404, "Not Found\n"] : [200, value];
+  };
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const [status, body, type] = route(req);
+    answer(res, status, body, type);
   };
 
   const service = await listen(handler);

@@ -134,7 +134,8 @@ export async function resolveCredentials(io: Io, where: string): Promise<Credent
   } else {
     tried.push("GOOGLE_APPLICATION_CREDENTIALS: not set");
     const wellKnown = wellKnownFile(io.env);
-    if (await exists(wellKnown)) found = await loadCredentialsFile(wellKnown, where, "gcloud user credentials");
+    if (await exists(wellKnown))
+      found = await loadCredentialsFile(wellKnown, where, "gcloud user credentials");
     else {
       tried.push(`gcloud user credentials: no file at ${wellKnown}`);
       found = await fromMetadata();

@@ -62,7 +62,11 @@ export interface RetryOptions {
 }
 
 /** Calls `call`, retrying transient failures (see the module comment); the last error is thrown as is. */
-export function retryTransient<T>(what: string, call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export function retryTransient<T>(
+  what: string,
+  call: () => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   return pRetry(call, {
     retries: options.retries ?? 5,
     minTimeout: options.minMs ?? 250,

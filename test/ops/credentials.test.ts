@@ -110,7 +110,9 @@ describe("gcloud's user credentials file", () => {
     // The refresh needs Google (no network here): the check stops there, after loading the file.
     const result = await cli(["list-jobs", "stage"], { env: { HOME: home, CLOUDSDK_CONFIG: config } });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`gcloud user credentials ${join(config, "application_default_credentials.json")}`);
+    expect(result.stderr).toContain(
+      `gcloud user credentials ${join(config, "application_default_credentials.json")}`,
+    );
     expect(result.stderr).toContain("could not get an access token");
 
     const { auth } = await loadCredentialsFile(join(config, "application_default_credentials.json"), "stage");
@@ -152,7 +154,12 @@ describe("a key file named by GOOGLE_APPLICATION_CREDENTIALS", () => {
         type: "impersonated_service_account",
         service_account_impersonation_url:
           "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/deployer@p.iam.gserviceaccount.com:generateAccessToken",
-        source_credentials: { type: "authorized_user", client_id: "i", client_secret: "s", refresh_token: "r" },
+        source_credentials: {
+          type: "authorized_user",
+          client_id: "i",
+          client_secret: "s",
+          refresh_token: "r",
+        },
       },
       "Impersonated",
     ],
