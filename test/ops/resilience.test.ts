@@ -26,7 +26,7 @@ const parent = "projects/sandbox-project/locations/us-central1";
 let sandbox: Sandbox;
 let jobs: JobsClient;
 /** No data services: the stand-in container never calls the admin API, whose URL is a placeholder. */
-const env = () => ({ ...sandbox.env, API_SERVICE_URL: "http://127.0.0.1:9" });
+const env = (): Record<string, string> => ({ ...sandbox.env, API_SERVICE_URL: "http://127.0.0.1:9" });
 
 beforeAll(async () => {
   sandbox = await startSandbox({
