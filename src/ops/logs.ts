@@ -1,8 +1,8 @@
 /**
  * One execution's own log lines, from Cloud Logging `entries:list` filtered by the execution's name, so a
  * run never shows another run's logs (the old run-job.sh did). The sandbox serves the same route on its
- * Cloud Run emulator; Google needs a bearer token. Each page is retried on transient failures (retry.ts). Also the runner's summary lines, which say whether a run
- * that exited 0 really did its work or skipped it.
+ * Cloud Run emulator; Google needs a bearer token. Each page is retried on transient failures (retry.ts).
+ * Also the runner's summary lines, which say whether a run that exited 0 really did its work or skipped it.
  *
  * @example
  * const logs = await executionLogs(target, clients, "quota-reset-sandbox-abc12", { tail: 100 });
