@@ -177,12 +177,18 @@ describe("a MISSED slot", () => {
       reason: expect.stringMatching(/^last attempt \S+ failed: 403 PERMISSION_DENIED from :run/),
     });
 
+    // And a job changed by hand: drift, which --check reports too.
+    const [migrate] = await jobs.getJob({ name: `${parent}/jobs/migrate-sandbox` });
+    if (migrate.template?.template) migrate.template.template.timeout = { seconds: 42 };
+    await (await jobs.updateJob({ job: migrate }))[0].promise();
+
     const check = await cli(["list-jobs", "sandbox", "--check"], { env: env(), now });
     expect(check.code).toBe(1);
     expect(check.stdout).toMatch(
       /^alerts: MISSED: last attempt \S+ failed: 403 PERMISSION_DENIED from :run/m,
     );
     expect(check.stdout).toMatch(/^quota-reset: FAILED: quota-reset-sandbox-\S+ failed: /m);
+    expect(check.stdout).toMatch(/^migrate: DRIFTED: job timeout$/m);
     expect(check.stdout).toMatch(/^check: \d+ jobs need attention \(.*alerts.*\)$/m);
   });
 });

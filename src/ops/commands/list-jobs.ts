@@ -119,9 +119,8 @@ async function run(argv: string[], io: Io): Promise<number> {
             ),
         };
         const drift = driftOf(job);
-        const reason = [reasons[value]?.(), drift.length ? `drifted: ${drift.join(", ")}` : undefined]
-          .filter(Boolean)
-          .join("; ");
+        const drifted = value === "DRIFTED" ? drift.join(", ") : `drifted: ${drift.join(", ")}`;
+        const reason = [reasons[value]?.(), drift.length ? drifted : undefined].filter(Boolean).join("; ");
         return {
           job: job.name,
           category: categoryOf(job),
