@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import { startMetadataServer } from "../../sandbox/metadata/server.ts";
 import { cli } from "./support.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -54,6 +55,22 @@ describe("credentials from the metadata server", () => {
     expect(sandbox.metadata.requests).toContain(
       "/computeMetadata/v1/instance/service-accounts/default/token",
     );
+  });
+});
+
+describe("a metadata server without an attached service account", () => {
+  it("stops the command with exit 2, naming the source and the fix", async () => {
+    const bare = await startMetadataServer({ project: "p", serviceAccount: null });
+    try {
+      const result = await cli(["list-jobs", "stage"], {
+        env: { ...stageEnv(), GCE_METADATA_HOST: bare.host },
+      });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`metadata server ${bare.host}: could not get an access token`);
+      expect(result.stderr).toContain("gcloud auth application-default login");
+    } finally {
+      await bare.close();
+    }
   });
 });
 
