@@ -15,6 +15,7 @@ import { startBigQuery } from "./bigquery/server.ts";
 import { type CloudRun, startCloudRun } from "./cloud-run/server.ts";
 import { createFaults, type FaultRule, type Faults, type ServiceName } from "./faults.ts";
 import { seedLegacy } from "./legacy.ts";
+import { type MetadataServer, startMetadataServer } from "./metadata/server.ts";
 import { type Monitoring, startMonitoring } from "./monitoring/server.ts";
 import type { SandboxClock } from "./scheduler/clock.ts";
 import { startScheduler } from "./scheduler/server.ts";
@@ -86,6 +87,8 @@ export interface Sandbox {
   };
   clock: SandboxClock;
   faults: Faults;
+  /** The GCE metadata server (credentials for stage/prod commands pointed here: GCE_METADATA_HOST). */
+  metadata: MetadataServer;
   /** The Cloud Run emulator (tests wait on `cloudRun.executions.settled(name)`). */
   cloudRun: CloudRun;
   /** The Monitoring emulator: `monitoring.evaluator.evaluate()` / `.incidents` (also `GET /sandbox/incidents`). */
@@ -115,6 +118,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   // Handled here too, so a failure while the Google half starts is not an "unhandled rejection".
   data?.catch(() => {});
   try {
+    const metadata = await startMetadataServer({ project: SANDBOX.project });
+    stops.push(() => metadata.close());
+    env.GCE_METADATA_HOST = metadata.host;
+    // Google emulators take the metadata server's tokens (and refuse forged or expired ones).
+    const wrap = (service: ServiceName) => (h: Parameters<Faults["wrap"]>[1]) =>
+      metadata.guard(service, faults.wrap(service, h));
     const secrets = await startSecretManager({
       project: SANDBOX.project,
       ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
@@ -122,7 +131,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         "ca-root-api-key-sandbox": SANDBOX.caRootApiKey,
         "supabase-access-token-sandbox": SANDBOX.supabaseAccessToken,
       },
-      wrap: (h) => faults.wrap("secretManager", h),
+      wrap: wrap("secretManager"),
     });
     stops.push(() => secrets.service.close());
     env.SECRET_MANAGER_API_URL = secrets.service.url;
@@ -140,7 +149,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
       ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
       log,
-      wrap: (h) => faults.wrap("cloudRun", h),
+      wrap: wrap("cloudRun"),
     });
     stops.push(() => cloudRun.stop());
     env.CLOUD_RUN_API_URL = cloudRun.service.url;
@@ -151,7 +160,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ...(opts.scheduler?.start ? { start: opts.scheduler.start } : {}),
       cloudRunUrl: () => cloudRun.service.url,
       log,
-      wrap: (h) => faults.wrap("scheduler", h),
+      wrap: wrap("scheduler"),
     });
     stops.push(() => scheduler.stop());
     env.CLOUD_SCHEDULER_API_URL = scheduler.service.url;
@@ -205,6 +214,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       urls,
       clock: scheduler.clock,
       faults,
+      metadata,
       cloudRun,
       monitoring,
       stop: () => {

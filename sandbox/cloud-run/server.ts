@@ -39,6 +39,14 @@ export interface CloudRunOptions {
 export interface CloudRun {
   service: HttpService;
   executions: ExecutionManager;
+  /**
+   * Behaviours Google allows and tools must survive, off by default:
+   * - `staleReads`: an execution that finishes from now on shows, to its next N reads, `completionTime`
+   *   set while its counts and `Completed` condition are still those of a running execution (the proto
+   *   does not order them across operations);
+   * - `listOrder`: executions listed oldest first instead of newest first (the order is not documented).
+   */
+  quirks: { staleReads: number; listOrder: "newest-first" | "oldest-first" };
   /** Cancels running executions (SIGTERM, SIGKILL after `graceMs`), waits for them, closes the port. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -76,10 +84,36 @@ export async function startCloudRun(opts: CloudRunOptions): Promise<CloudRun> {
     baseEnv: opts.baseEnv,
     graceMs: opts.graceMs ?? 10_000,
     logUri: (name) => `${baseUrl}/sandbox/logs/${name}`,
-    onChange: (execution) => trackExecution(jobs, execution),
+    onChange: (execution) => {
+      trackExecution(jobs, execution);
+      onFinish(execution);
+    },
     log: opts.log ?? (() => {}),
   });
   const methods = jobMethods({ jobs, executions, operations });
+  const quirks: CloudRun["quirks"] = { staleReads: 0, listOrder: "newest-first" };
+  /** Early views of finished executions still to be served (see `quirks.staleReads`). */
+  const early = new Map<string, { view: ExecutionResource; reads: number }>();
+  const onFinish = (execution: ExecutionResource) => {
+    if (!execution.completionTime || quirks.staleReads <= 0 || early.has(execution.name)) return;
+    const view = structuredClone(execution);
+    Object.assign(view, {
+      runningCount: view.taskCount,
+      succeededCount: 0,
+      failedCount: 0,
+      cancelledCount: 0,
+    });
+    view.conditions = view.conditions.map((c) =>
+      c.type === "Completed" ? { ...c, state: "CONDITION_RECONCILING", message: "0 tasks completed." } : c,
+    );
+    early.set(execution.name, { view, reads: quirks.staleReads });
+  };
+  const readExecution = (name: string): ExecutionResource => {
+    const stale = early.get(name);
+    if (!stale || stale.reads <= 0) return executions.get(name);
+    stale.reads -= 1;
+    return stale.view;
+  };
   const send = (req: Request, value: unknown) => encodeEnums(value, RUN_ENUMS, wantsIntEnums(req.query));
   const flag = (req: Request, key: string) => req.query.get(key) === "true";
   const lookup = (name: string) => executions.deps.executions.get(name);
@@ -136,10 +170,11 @@ export async function startCloudRun(opts: CloudRunOptions): Promise<CloudRun> {
         // the later of two executions created in the same millisecond first too (the sort is stable).
         .reverse()
         .sort((a, b) => b.createTime.localeCompare(a.createTime));
+      if (quirks.listOrder === "oldest-first") all.reverse();
       const { items, nextPageToken } = paginate(all, req.query);
       return send(req, nextPageToken ? { executions: items, nextPageToken } : { executions: items });
     })
-    .add("GET", re(`/v2/(?<name>${EXEC})`), (req) => send(req, executions.get(req.params.name as string)))
+    .add("GET", re(`/v2/(?<name>${EXEC})`), (req) => send(req, readExecution(req.params.name as string)))
     .add("POST", re(`/v2/(?<name>${EXEC}):cancel`), (req) => {
       const name = req.params.name as string;
       const execution = executions.cancel(name);
@@ -159,6 +194,7 @@ export async function startCloudRun(opts: CloudRunOptions): Promise<CloudRun> {
   return {
     service,
     executions,
+    quirks,
     async stop(graceMs = 2_000) {
       await executions.stopAll(graceMs);
       await service.close();

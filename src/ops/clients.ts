@@ -1,9 +1,11 @@
 /**
  * The official Google clients, created lazily (each import costs ~150 ms) and pointed at the target.
  *
- * Emulator targets get the REST transport on plain HTTP with a pass-through auth client, so the code path is
- * the production one but nothing probes the metadata server. Google targets use the credentials file that
- * resolveTarget checked (`target.keyFile`, `~` expanded), passed explicitly as their `auth` (credentials.ts).
+ * Where requests go and how credentials are found are separate: an endpoint override (CLOUD_RUN_API_URL, …)
+ * only moves the requests (REST transport on plain HTTP for a loopback emulator); the credentials are the
+ * ones resolveTarget checked (`target.credentials`, Application Default Credentials, credentials.ts) for
+ * every environment but `sandbox`, which alone uses the sandbox's pass-through auth. Every method but
+ * `runJob` is retried on transient failures (retry.ts).
  *
  * @example
  * const clients = createClients(target);
@@ -15,7 +17,8 @@ import type { CloudSchedulerClient } from "@google-cloud/scheduler";
 import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import type { ClientOptions } from "google-gax";
 import { ConfigError } from "../runtime/errors.ts";
-import { googleAuth } from "./credentials.ts";
+import { CREDENTIALS_FIX } from "./credentials.ts";
+import { retryingClient } from "./retry.ts";
 import type { Target } from "./target.ts";
 
 export interface Clients {
@@ -26,19 +29,28 @@ export interface Clients {
   /** Cloud Monitoring (alerting/): the sandbox's emulator at MONITORING_API_URL, else Google's. */
   alertPolicies(): Promise<AlertPolicyServiceClient>;
   notificationChannels(): Promise<NotificationChannelServiceClient>;
-  /** A bearer token for REST calls without a client library (Cloud Logging); null for emulators. */
+  /** A bearer token for REST calls without a client library (Cloud Logging); null in the sandbox environment. */
   accessToken(): Promise<string | null>;
   close(): Promise<void>;
 }
 
-async function emulatorOptions(url: string): Promise<ClientOptions> {
-  const { googleAuthLibrary } = await import("google-gax");
+/** Where a client sends its requests: Google, or the endpoint override (an emulator on loopback). */
+function endpointOptions(url: string | undefined): ClientOptions {
+  if (!url) return {};
   const parsed = new URL(url);
   return {
     apiEndpoint: parsed.hostname,
     port: Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80)),
     protocol: parsed.protocol.replace(":", "") as "http" | "https",
     fallback: true,
+  };
+}
+
+/** How a client authenticates: the checked ADC, or pass-through for the sandbox environment only. */
+async function authOptions(target: Target): Promise<ClientOptions> {
+  if (target.credentials) return { auth: target.credentials.auth };
+  const { googleAuthLibrary } = await import("google-gax");
+  return {
     auth: new googleAuthLibrary.GoogleAuth({ authClient: new googleAuthLibrary.PassThroughClient() }),
   };
 }
@@ -66,13 +78,11 @@ interface GoogleClient {
  * process with a stack trace.
  */
 export function createClients(target: Target): Clients {
-  const auth = once(async () => (target.keyFile ? googleAuth(target.keyFile) : undefined));
-  const google = async (): Promise<ClientOptions> => {
-    const made = await auth();
-    return { projectId: target.env.project, ...(made ? { auth: made } : {}) };
-  };
-  const options = (url: string | undefined): Promise<ClientOptions> =>
-    url ? emulatorOptions(url) : google();
+  const options = async (url: string | undefined): Promise<ClientOptions> => ({
+    projectId: target.env.project,
+    ...endpointOptions(url),
+    ...(await authOptions(target)),
+  });
   const made: GoogleClient[] = [];
   const ready = async <T extends GoogleClient>(client: T, api: string): Promise<T> => {
     made.push(client);
@@ -81,7 +91,7 @@ export function createClients(target: Target): Clients {
     } catch (error) {
       throw credentialsError(error, api, target);
     }
-    return client;
+    return retryingClient(client);
   };
   return {
     jobs: once(async () => {
@@ -114,18 +124,15 @@ export function createClients(target: Target): Clients {
         "Cloud Monitoring",
       );
     }),
-    accessToken: once(async () => {
-      if (target.endpoints) return null;
-      const { googleAuthLibrary } = await import("google-gax");
-      const client =
-        (await auth()) ??
-        new googleAuthLibrary.GoogleAuth({ scopes: ["https://www.googleapis.com/auth/cloud-platform"] });
+    accessToken: async () => {
+      // Not cached: google-auth caches the token and refreshes it before it expires.
+      if (!target.credentials) return null;
       try {
-        return (await client.getAccessToken()) ?? null;
+        return (await target.credentials.auth.getAccessToken()) ?? null;
       } catch (error) {
         throw credentialsError(error, "Cloud Logging", target);
       }
-    }),
+    },
     async close() {
       await Promise.allSettled(made.map((client) => client.close()));
     },
@@ -143,12 +150,12 @@ function monitoringUrl(target: Target): string | undefined {
   return url;
 }
 
-/** A failure to set up a client, with the credentials file it used and the fix. */
+/** A failure to set up a client, with the credentials it used and the fix. */
 function credentialsError(error: unknown, api: string, target: Target): Error {
   const message = error instanceof Error ? error.message : String(error);
-  if (!target.keyFile) return new Error(`cannot reach ${api}: ${message}`, { cause: error });
+  if (!target.credentials) return new Error(`cannot reach ${api}: ${message}`, { cause: error });
   return new Error(
-    `cannot use the Google credentials in ${target.keyFile} for ${api}: ${message}; point GOOGLE_APPLICATION_CREDENTIALS at a valid service-account key or run \`gcloud auth application-default login\``,
+    `cannot use the Google credentials (${target.credentials.source}) for ${api}: ${message}; ${CREDENTIALS_FIX}`,
     { cause: error },
   );
 }

@@ -10,11 +10,13 @@
  */
 import type { protos } from "@google-cloud/run";
 import type { Clients } from "./clients.ts";
+import { type ExecutionStatus, readExecution } from "./execution-state.ts";
 import { type Io, println, readLine, sleep } from "./io.ts";
+import { isTransient } from "./retry.ts";
 import type { Target } from "./target.ts";
 
+export { type ExecutionStatus, readExecution, statusOf } from "./execution-state.ts";
 export type Execution = protos.google.cloud.run.v2.IExecution;
-export type ExecutionStatus = "succeeded" | "failed" | "cancelled" | "running" | "detached";
 /** What an operator is told: "skipped" is a succeeded execution whose job said it skipped (report.ts). */
 export type ResultStatus = ExecutionStatus | "skipped";
 
@@ -37,14 +39,6 @@ export function toDate(value: unknown): Date | null {
   const { seconds, nanos } = value as { seconds?: unknown; nanos?: unknown };
   if (seconds === undefined || seconds === null) return null;
   return new Date(Number(String(seconds)) * 1000 + Number(nanos ?? 0) / 1e6);
-}
-
-export function statusOf(execution: Execution): ExecutionStatus {
-  if (!toDate(execution.completionTime)) return "running";
-  if ((execution.cancelledCount ?? 0) > 0) return "cancelled";
-  const failed =
-    (execution.failedCount ?? 0) > 0 || (execution.succeededCount ?? 0) < (execution.taskCount ?? 1);
-  return failed ? "failed" : "succeeded";
 }
 
 export function durationMs(execution: Execution, now: Date): number {
@@ -115,8 +109,26 @@ export async function waitForExecution(name: string, context: WaitContext): Prom
   let interruptHandled = false;
   let lastLine = "";
   for (;;) {
-    const [execution] = await client.getExecution({ name });
-    const status = statusOf(execution);
+    let read: Awaited<ReturnType<typeof readExecution>>;
+    try {
+      // Each read is retried (clients.ts); an outage longer than the retries does not end the wait either:
+      // the execution runs on regardless, and its true end is what the operator must be told.
+      read = await readExecution(client, name);
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      println(
+        io.stderr,
+        `${shortName(name)}: Cloud Run did not answer (${(error as Error).message}); still waiting`,
+      );
+      if (io.interrupt?.aborted && !interruptHandled) {
+        // Cloud Run is not answering, so it cannot be asked to cancel: stop waiting only.
+        println(io.stderr, `\ninterrupted: stopped waiting; ${shortName(name)} keeps running`);
+        return { name, status: "detached", durationMs: 0, logUri: "", execution: { name } };
+      }
+      await sleep(io.pollMs ?? 1000, interruptHandled ? undefined : io.interrupt);
+      continue;
+    }
+    const { execution, status } = read;
     const line = progressLine(execution, durationMs(execution, now()));
     if (io.isTTY) io.stderr.write(`\r\x1b[2K${line}`);
     else if (line.replace(/\(.*\)$/, "") !== lastLine.replace(/\(.*\)$/, "")) println(io.stderr, line);

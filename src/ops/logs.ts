@@ -1,8 +1,8 @@
 /**
  * One execution's own log lines, from Cloud Logging `entries:list` filtered by the execution's name, so a
  * run never shows another run's logs (the old run-job.sh did). The sandbox serves the same route on its
- * Cloud Run emulator; Google needs a bearer token. Also the runner's summary lines, which say whether a run
- * that exited 0 really did its work or skipped it.
+ * Cloud Run emulator; Google needs a bearer token. Each page is retried on transient failures (retry.ts).
+ * Also the runner's summary lines, which say whether a run that exited 0 really did its work or skipped it.
  *
  * @example
  * const logs = await executionLogs(target, clients, "quota-reset-sandbox-abc12", { tail: 100 });
@@ -11,6 +11,7 @@
  */
 import { request } from "undici";
 import type { Clients } from "./clients.ts";
+import { retryTransient } from "./retry.ts";
 import type { Target } from "./target.ts";
 
 interface LogEntry {
@@ -121,14 +122,18 @@ export async function executionLogs(
       pageSize: 1000,
       ...(pageToken ? { pageToken } : {}),
     };
-    const response = await request(url, { method: "POST", headers, body: JSON.stringify(body) });
-    if (response.statusCode !== 200) {
-      const text = await response.body.text();
-      throw new Error(
-        `Request failed with status ${response.statusCode}: POST ${url}: ${text.slice(0, 200)}`,
-      );
-    }
-    const json = (await response.body.json()) as { entries?: LogEntry[]; nextPageToken?: string };
+    // Retried like every Google call of the tools (retry.ts): one 503 must not lose the run's logs.
+    const json = await retryTransient("entries:list", async () => {
+      const response = await request(url, { method: "POST", headers, body: JSON.stringify(body) });
+      if (response.statusCode !== 200) {
+        const text = await response.body.text();
+        throw Object.assign(
+          new Error(`Request failed with status ${response.statusCode}: POST ${url}: ${text.slice(0, 200)}`),
+          { status: response.statusCode },
+        );
+      }
+      return (await response.body.json()) as { entries?: LogEntry[]; nextPageToken?: string };
+    });
     if (json.entries?.length) pages++;
     for (const entry of json.entries ?? []) {
       const summary = summaryOf(entry);

@@ -49,3 +49,72 @@ export function verdict(input: VerdictInput): Verdict {
 /** The verdict with drift marked when the verdict itself is not DRIFTED: "FAILED (drifted)". */
 export const verdictLabel = (value: Verdict, drift: readonly string[]): string =>
   drift.length > 0 && value !== "DRIFTED" ? `${value} (drifted)` : value;
+
+/** google.rpc.Code → the HTTP status Google maps it from (what an operator recognises). */
+const HTTP_OF_CODE: Record<number, number> = {
+  1: 499,
+  2: 500,
+  3: 400,
+  4: 504,
+  5: 404,
+  6: 409,
+  7: 403,
+  8: 429,
+  9: 400,
+  10: 409,
+  11: 400,
+  12: 501,
+  13: 500,
+  14: 503,
+  15: 500,
+  16: 401,
+};
+const CODE_NAMES = [
+  "OK",
+  "CANCELLED",
+  "UNKNOWN",
+  "INVALID_ARGUMENT",
+  "DEADLINE_EXCEEDED",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED",
+  "FAILED_PRECONDITION",
+  "ABORTED",
+  "OUT_OF_RANGE",
+  "UNIMPLEMENTED",
+  "INTERNAL",
+  "UNAVAILABLE",
+  "DATA_LOSS",
+  "UNAUTHENTICATED",
+];
+
+export interface LastAttempt {
+  /** The Scheduler job's `status` (google.rpc.Status of its last attempt; empty when it succeeded). */
+  status: { code?: number | null; message?: string | null } | null | undefined;
+  /** Its `lastAttemptTime`. */
+  time: Date | null;
+  /** The target it calls (`…/jobs/x:run`), to name the method. */
+  uri: string | null | undefined;
+}
+
+const isoSeconds = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/**
+ * Why a slot was missed, from the trigger's last attempt (CONTRACT §4).
+ *
+ * @example
+ * missedReason({ status: { code: 7 }, time: new Date("2026-11-23T00:00:01Z"), uri: "https://run.googleapis.com/v2/…/jobs/x:run" }, slot)
+ * // "last attempt 2026-11-23T00:00:01Z failed: 403 PERMISSION_DENIED from :run"
+ */
+export function missedReason(last: LastAttempt, slot: Date | null): string {
+  const code = Number(last.status?.code ?? 0);
+  const method = /:[a-zA-Z]+$/.exec(last.uri ?? "")?.[0] ?? last.uri ?? "its target";
+  const when = last.time ? isoSeconds(last.time) : null;
+  if (!when || (slot && last.time && last.time < slot))
+    return `no Scheduler attempt since the slot at ${slot ? isoSeconds(slot) : "?"} (last attempt: ${when ?? "never"})`;
+  if (code === 0) return `last attempt ${when} was accepted by ${method}, yet no execution started after it`;
+  const http = HTTP_OF_CODE[code] ?? 500;
+  const detail = last.status?.message ? `: ${last.status.message.split("\n")[0]?.slice(0, 160)}` : "";
+  return `last attempt ${when} failed: ${http} ${CODE_NAMES[code] ?? code} from ${method}${detail}`;
+}

@@ -3,10 +3,10 @@
  *
  * - `sandbox`: endpoints from the environment (CLOUD_RUN_API_URL, …) or from `.sandbox/endpoints.json`
  *   written by `npm run sandbox`; neither → a ConfigError that says to start it.
- * - test / stage / prod: Google's endpoints with Application Default Credentials, checked here (a ConfigError
- *   naming the variable, the path and the fix; `~` expanded) — unless
- *   CLOUD_RUN_API_URL is set, which points ANY environment at an emulator (a testing override: it is how the
- *   tests show that a declined prod confirmation sends nothing mutating). A notice says so on stderr.
+ * - test / stage / prod: Application Default Credentials, resolved and checked here (credentials.ts: a
+ *   ConfigError listing the sources tried and the fix), sent to Google's endpoints — or, when
+ *   CLOUD_RUN_API_URL is set, to that emulator (a testing override: a notice says so on stderr). The
+ *   override changes where requests go, never how credentials are found: only `sandbox` uses pass-through.
  *
  * @example
  * const target = await resolveTarget("sandbox", io);
@@ -22,7 +22,7 @@ import {
   REFUSED_ENVIRONMENTS,
 } from "../runtime/environments.ts";
 import { ConfigError } from "../runtime/errors.ts";
-import { credentialsFile } from "./credentials.ts";
+import { type Credentials, resolveCredentials } from "./credentials.ts";
 import type { Io } from "./io.ts";
 
 export interface Endpoints {
@@ -35,14 +35,14 @@ export interface Endpoints {
 
 export interface Target {
   env: Environment;
-  /** Emulator endpoints (pass-through auth); null = Google's APIs with ADC. */
+  /** Emulator endpoints (an override of where requests go); null = Google's APIs. */
   endpoints: Endpoints | null;
   /** Base URL of the Cloud Run `:run` URLs the triggers POST to. */
   runApiBase: string;
   /** Base URL of Cloud Logging `entries:list`. */
   loggingBase: string;
-  /** Google targets: the checked, `~`-expanded credentials file every client uses (credentials.ts). */
-  keyFile?: string | undefined;
+  /** test / stage / prod: the checked Application Default Credentials every client uses; sandbox: none. */
+  credentials?: Credentials | undefined;
 }
 
 /** Validates an environment name: `local` gets its own explanation, anything unknown lists the valid ones. */
@@ -118,11 +118,12 @@ export async function resolveTarget(name: string | undefined, io: Io): Promise<T
     );
   }
   // Every command that talks to Google checks its credentials first: exit 2 with the fix, not a stack trace.
-  const keyFile = endpoints ? undefined : await credentialsFile(io, env.name);
+  const credentials = env.name === "sandbox" ? undefined : await resolveCredentials(io, env.name);
+  if (credentials) io.stderr.write(`credentials: ${credentials.source}\n`);
   return {
     env,
     endpoints,
-    keyFile,
+    credentials,
     runApiBase: endpoints ? endpoints.cloudRun.replace(/\/$/, "") : "https://run.googleapis.com",
     loggingBase: endpoints ? endpoints.cloudRun.replace(/\/$/, "") : "https://logging.googleapis.com",
   };

@@ -5,11 +5,11 @@
  */
 import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { googleAuth } from "../../src/ops/credentials.ts";
+import { loadCredentialsFile } from "../../src/ops/credentials.ts";
 import { cli } from "./support.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -51,23 +51,25 @@ describe("the credentials check", () => {
       expect(result.code).toBe(2);
       // The error comes from reading the file's content: the clients found it at the expanded path.
       expect(result.stderr).toContain(`the Google credentials in ${join(home, "incomplete.json")}`);
-      expect(result.stderr).toContain('no "client_email"');
+      expect(result.stderr).toContain("client_email");
       expect(result.stderr).not.toContain("/~");
     },
   );
 
-  it("does not check credentials for an emulator endpoint", async () => {
-    // A closed port: the command gets past the check and fails on the connection instead (exit 1).
+  it("checks credentials for stage even when an endpoint override points it at an emulator", async () => {
+    // No key file, no gcloud file, no metadata server: the sources tried are listed with the fix.
     const result = await cli(["list-jobs", "stage"], {
-      env: {
-        HOME: home,
-        GOOGLE_APPLICATION_CREDENTIALS: join(home, "nope.json"),
-        CLOUD_RUN_API_URL: "http://127.0.0.1:1",
-      },
+      env: { HOME: home, CLOUD_RUN_API_URL: "http://127.0.0.1:1" },
     });
-    expect(result.stderr).not.toContain("no file at");
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^error: /m);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("no Google credentials for stage; tried, in order:");
+    expect(result.stderr).toContain("GOOGLE_APPLICATION_CREDENTIALS: not set");
+    expect(result.stderr).toContain(
+      `gcloud user credentials: no file at ${join(home, ".config", "gcloud", "application_default_credentials.json")}`,
+    );
+    expect(result.stderr).toMatch(/metadata server \S+: not reachable/);
+    expect(result.stderr).toContain("gcloud auth application-default login");
+    expect(result.stderr).not.toMatch(STACK_LINE);
   });
 });
 
@@ -91,9 +93,41 @@ describe("the scripts", () => {
   });
 });
 
-describe("googleAuth", () => {
+describe("gcloud's user credentials file", () => {
+  it("is used when GOOGLE_APPLICATION_CREDENTIALS is unset, and keeps its quota_project_id", async () => {
+    const config = join(home, "gcloud-config");
+    await mkdir(config, { recursive: true });
+    await writeFile(
+      join(config, "application_default_credentials.json"),
+      JSON.stringify({
+        type: "authorized_user",
+        client_id: "id.apps.googleusercontent.com",
+        client_secret: "s",
+        refresh_token: "r",
+        quota_project_id: "billing-project",
+      }),
+    );
+    // The refresh needs Google (no network here): the check stops there, after loading the file.
+    const result = await cli(["list-jobs", "stage"], { env: { HOME: home, CLOUDSDK_CONFIG: config } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `gcloud user credentials ${join(config, "application_default_credentials.json")}`,
+    );
+    expect(result.stderr).toContain("could not get an access token");
+
+    const { auth } = await loadCredentialsFile(join(config, "application_default_credentials.json"), "stage");
+    const client = await auth.getClient();
+    // A token in hand (as after a refresh): every request then names the quota project.
+    client.credentials = { access_token: "token", expiry_date: Date.now() + 3_600_000 };
+    const headers = await client.getRequestHeaders();
+    expect(headers.get("x-goog-user-project")).toBe("billing-project");
+    expect(headers.get("authorization")).toBe("Bearer token");
+  });
+});
+
+describe("a key file named by GOOGLE_APPLICATION_CREDENTIALS", () => {
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
-  it.each<[string, Record<string, string>, Record<string, unknown>]>([
+  it.each<[string, Record<string, unknown>, string]>([
     [
       "a service-account key",
       {
@@ -101,27 +135,50 @@ describe("googleAuth", () => {
         client_email: "jobs@p.iam.gserviceaccount.com",
         private_key: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
       },
-      { email: "jobs@p.iam.gserviceaccount.com" },
+      "JWT",
     ],
     [
-      "gcloud's user credentials",
-      { type: "authorized_user", client_id: "id", client_secret: "s", refresh_token: "r" },
-      { _clientId: "id" },
+      "an external account (workload identity federation)",
+      {
+        type: "external_account",
+        audience: "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/gh",
+        subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+        token_url: "https://sts.googleapis.com/v1/token",
+        credential_source: { file: "/var/run/token" },
+      },
+      "IdentityPoolClient",
     ],
-  ])("builds the client for %s from the file's content", async (_what, key, expected) => {
+    [
+      "an impersonated service account",
+      {
+        type: "impersonated_service_account",
+        service_account_impersonation_url:
+          "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/deployer@p.iam.gserviceaccount.com:generateAccessToken",
+        source_credentials: {
+          type: "authorized_user",
+          client_id: "i",
+          client_secret: "s",
+          refresh_token: "r",
+        },
+      },
+      "Impersonated",
+    ],
+  ])("loads %s through google-auth's own loader", async (_what, key, type) => {
     const file = join(home, `${key.type}.json`);
     await writeFile(file, JSON.stringify(key));
-    const client = await (await googleAuth(file)).getClient();
-    expect(client).toMatchObject(expected);
+    const credentials = await loadCredentialsFile(file, "stage");
+    expect(credentials.source).toBe(`GOOGLE_APPLICATION_CREDENTIALS ${file} (${type})`);
+    expect((await credentials.auth.getClient()).constructor.name).toBe(type);
   });
 
   it.each([
-    ["not JSON", "{", "cannot read the Google credentials in"],
-    ["of an unknown type", JSON.stringify({ type: "api_key" }), 'have type "api_key"'],
-  ])("refuses a file that is %s with the fix", async (_what, content, message) => {
+    ["not JSON", "{"],
+    ["of an unknown type", JSON.stringify({ type: "api_key" })],
+  ])("refuses a file that is %s with the fix", async (_what, content) => {
     const file = join(home, "bad.json");
     await writeFile(file, content);
-    await expect(googleAuth(file)).rejects.toThrow(message);
-    await expect(googleAuth(file)).rejects.toThrow("GOOGLE_APPLICATION_CREDENTIALS");
+    const error = loadCredentialsFile(file, "stage");
+    await expect(error).rejects.toThrow(`the Google credentials in ${file}`);
+    await expect(error).rejects.toThrow("GOOGLE_APPLICATION_CREDENTIALS");
   });
 });

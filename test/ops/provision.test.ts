@@ -217,6 +217,8 @@ describe("prod confirmation", () => {
     CLOUD_RUN_API_URL: run.url,
     CLOUD_SCHEDULER_API_URL: sched.url,
     SECRET_MANAGER_API_URL: secrets.url,
+    // prod's credentials, as on Google Cloud: the metadata server (only `sandbox` skips credentials).
+    GCE_METADATA_HOST: sandbox.env.GCE_METADATA_HOST,
   });
   const mutating = () => [...run.mutating(), ...sched.mutating(), ...secrets.mutating()];
 

@@ -184,6 +184,7 @@ describe("run-job", () => {
           CLOUD_RUN_API_URL: env().CLOUD_RUN_API_URL,
           CLOUD_SCHEDULER_API_URL: env().CLOUD_SCHEDULER_API_URL,
           SECRET_MANAGER_API_URL: env().SECRET_MANAGER_API_URL,
+          GCE_METADATA_HOST: env().GCE_METADATA_HOST,
         },
         interrupt: interrupt.signal,
         isTTY: true,

@@ -14,8 +14,30 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * gcp-metadata (google-auth's metadata server client) reads these from process.env, not from the CLI's
+ * io.env: an in-process run copies them over, as a real process would have them. Without a
+ * GCE_METADATA_HOST, detection is off, so no test ever probes the real link-local metadata address.
+ */
+async function metadataEnvironment(env: Record<string, string | undefined> | undefined): Promise<void> {
+  const wanted = {
+    GCE_METADATA_HOST: env?.GCE_METADATA_HOST,
+    METADATA_SERVER_DETECTION:
+      env?.METADATA_SERVER_DETECTION ?? (env?.GCE_METADATA_HOST ? undefined : "none"),
+  };
+  let changed = false;
+  for (const [key, value] of Object.entries(wanted)) {
+    if (process.env[key] === value) continue;
+    changed = true;
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  if (changed) (await import("gcp-metadata")).resetIsAvailableCache();
+}
+
 /** Runs the CLI in-process; `stdin` lines become its standard input (absent = closed). */
 export async function cli(argv: string[], io: Partial<Io> & { input?: string } = {}): Promise<CliResult> {
+  await metadataEnvironment(io.env);
   let stdout = "";
   let stderr = "";
   const { input, ...rest } = io;

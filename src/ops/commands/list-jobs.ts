@@ -1,9 +1,13 @@
 /**
- * `list-jobs <env> [--json]`: one table — job, category, schedule and time zone, trigger state, next run,
- * last execution (result, start, duration) and a verdict (see status.ts). Drift is the plan's diff.
+ * `list-jobs <env> [--json] [--check]`: one table — job, category, schedule and time zone, trigger state,
+ * next run, last execution (result, start, duration) and a verdict (see status.ts), then one line of reason
+ * per job that needs attention (a MISSED slot says what the Scheduler's last attempt got). Drift is the
+ * plan's diff. The last execution is the job's `latestCreatedExecution` (list order is not documented).
+ * `--check` exits 1 when any job is FAILED, MISSED or drifted: for monitors and CI.
  *
  * @example
  * ./scripts/list-jobs.sh stage
+ * ./scripts/list-jobs.sh prod --check || page-the-on-call
  * ./scripts/list-jobs.sh prod --json | jq '.[] | select(.verdict != "OK")'
  */
 import { z } from "zod";
@@ -13,33 +17,55 @@ import { parseCommandArgs } from "../args.ts";
 import { categoryOf, loadCatalog, previousSlot } from "../catalog.ts";
 import type { Command } from "../cli.ts";
 import { type Clients, createClients } from "../clients.ts";
-import { desiredState, runJobName, triggerName } from "../desired.ts";
-import { durationMs, type Execution, formatDuration, statusOf, toDate } from "../execution.ts";
+import { desiredState, type RunJob, runJobName, triggerName } from "../desired.ts";
+import {
+  durationMs,
+  type Execution,
+  type ExecutionStatus,
+  formatDuration,
+  readExecution,
+  shortName,
+  toDate,
+} from "../execution.ts";
 import { COMPACT, EXIT, type Io, printJson, println } from "../io.ts";
 import { findLegacy, legacyWarnings } from "../legacy.ts";
 import { schedulerState } from "../normalize.ts";
 import { buildPlan, readActual } from "../plan.ts";
-import { MISSED_GRACE_MS, verdict, verdictLabel } from "../status.ts";
+import { MISSED_GRACE_MS, missedReason, type Verdict, verdict, verdictLabel } from "../status.ts";
 import { resolveTarget } from "../target.ts";
 
-const USAGE = "list-jobs <env> [--json]";
+const USAGE = "list-jobs <env> [--json] [--check]";
 const Args = z.object({
   positionals: z.array(z.string()).length(1, "pass exactly one environment"),
   json: z.boolean().default(false),
+  check: z.boolean().default(false),
 });
 
-async function latestExecution(clients: Clients, parent: string): Promise<Execution | null> {
-  const client = await clients.executions();
-  const [executions] = await client.listExecutions({ parent, pageSize: 20 }, { autoPaginate: false });
-  const time = (execution: Execution) => (toDate(execution.createTime) ?? new Date(0)).getTime();
-  return [...executions].sort((a, b) => time(b) - time(a))[0] ?? null;
+/** The job's newest execution: the one `latestCreatedExecution` names, read (and re-read) as Google defines. */
+async function latestExecution(
+  clients: Clients,
+  runJob: RunJob,
+): Promise<{ execution: Execution; status: ExecutionStatus } | null> {
+  const name = runJob.latestCreatedExecution?.name;
+  if (!name) return null;
+  try {
+    return await readExecution(await clients.executions(), name);
+  } catch (error) {
+    // Deleted since (executions are kept up to a limit): nothing newer exists, so nothing to show.
+    const code = (error as { code?: unknown }).code;
+    if (code === 5 || code === 404) return null;
+    throw error;
+  }
 }
+
+/** The verdicts `--check` fails on; a drifted job fails it whatever its verdict. */
+const ATTENTION = new Set(["FAILED", "MISSED", "DRIFTED"]);
 
 const iso = (date: Date | null): string | null =>
   date ? date.toISOString().replace(/\.\d{3}Z$/, "Z") : null;
 
 async function run(argv: string[], io: Io): Promise<number> {
-  const args = parseCommandArgs(argv, { json: { type: "boolean" } }, Args, USAGE);
+  const args = parseCommandArgs(argv, { json: { type: "boolean" }, check: { type: "boolean" } }, Args, USAGE);
   const target = await resolveTarget(args.positionals[0], io);
   const catalog = await loadCatalog(io);
   const clients = createClients(target);
@@ -73,10 +99,35 @@ async function run(argv: string[], io: Io): Promise<number> {
         const name = runJobName(job, target);
         const runJob = deployed.get(name);
         const trigger = triggers.get(triggerName(job, target));
-        const latest = runJob ? await latestExecution(clients, name) : null;
+        const read = runJob ? await latestExecution(clients, runJob) : null;
+        const latest = read?.execution ?? null;
         const triggerState = trigger ? schedulerState(trigger.state) : job.schedule ? "MISSING" : null;
-        const status = latest ? statusOf(latest) : null;
+        const status = read?.status ?? null;
         const start = latest ? (toDate(latest.startTime) ?? toDate(latest.createTime)) : null;
+        const slot = previousSlot(job, new Date(now.getTime() - MISSED_GRACE_MS));
+        const value = verdict({
+          drifted: driftOf(job).length > 0,
+          triggerEnabled: triggerState === "ENABLED",
+          latest: status ? { status, start } : null,
+          slot,
+          createdAt: toDate(runJob?.createTime),
+        });
+        const reasons: Partial<Record<Verdict, () => string>> = {
+          FAILED: () =>
+            `${shortName(latest?.name ?? "")} ${status}: ${latest?.conditions?.find((c) => c.type === "Completed")?.message ?? "no message"}`,
+          MISSED: () =>
+            missedReason(
+              {
+                status: trigger?.status,
+                time: toDate(trigger?.lastAttemptTime),
+                uri: trigger?.httpTarget?.uri,
+              },
+              slot,
+            ),
+        };
+        const drift = driftOf(job);
+        const drifted = value === "DRIFTED" ? drift.join(", ") : `drifted: ${drift.join(", ")}`;
+        const reason = [reasons[value]?.(), drift.length ? drifted : undefined].filter(Boolean).join("; ");
         return {
           job: job.name,
           category: categoryOf(job),
@@ -91,20 +142,17 @@ async function run(argv: string[], io: Io): Promise<number> {
                 durationMs: durationMs(latest, now),
               }
             : null,
-          drift: driftOf(job),
-          verdict: verdict({
-            drifted: driftOf(job).length > 0,
-            triggerEnabled: triggerState === "ENABLED",
-            latest: status ? { status, start } : null,
-            slot: previousSlot(job, new Date(now.getTime() - MISSED_GRACE_MS)),
-            createdAt: toDate(runJob?.createTime),
-          }),
+          drift,
+          verdict: value,
+          reason: reason || null,
         };
       }),
     );
+    const attention = rows.filter((row) => ATTENTION.has(row.verdict) || row.drift.length > 0);
+    const code = args.check && attention.length > 0 ? EXIT.failed : EXIT.ok;
     if (args.json) {
       printJson(io, rows);
-      return EXIT.ok;
+      return code;
     }
     const { default: Table } = await import("cli-table3");
     const head = ["job", "category", "schedule", "trigger", "next run", "last execution", "verdict"];
@@ -128,7 +176,16 @@ async function run(argv: string[], io: Io): Promise<number> {
       `${target.env.name} (project ${target.env.project}, region ${target.env.region}) at ${iso(now)}`,
     );
     println(io.stdout, table.toString());
-    return EXIT.ok;
+    for (const row of rows.filter((r) => r.reason))
+      println(io.stdout, `${row.job}: ${verdictLabel(row.verdict, row.drift)}: ${row.reason}`);
+    if (args.check)
+      println(
+        io.stdout,
+        attention.length
+          ? `check: ${attention.length} job${attention.length === 1 ? "" : "s"} need attention (${attention.map((r) => r.job).join(", ")})`
+          : "check: every job is OK, running or not yet due",
+      );
+    return code;
   } finally {
     await clients.close();
   }
@@ -141,8 +198,10 @@ One row per catalog job: category, schedule and time zone, trigger state, next r
 (result, start, duration) and a verdict, most urgent first: RUNNING, FAILED, MISSED (an enabled trigger's
 slot passed with no execution), DRIFTED (deployed job or trigger differs from the catalog; see
 create-all-jobs --plan), NEVER RAN, OK. A job that drifted AND has a more urgent verdict shows both, e.g.
-"FAILED (drifted)"; --json has the drifted fields in "drift".
+"FAILED (drifted)"; --json has the drifted fields in "drift". Under the table, one line per job that needs
+attention says why (a MISSED slot: the Scheduler's last attempt, e.g. "403 PERMISSION_DENIED from :run").
 
-  --json   print the rows as JSON`,
+  --json   print the rows as JSON (each with its "reason")
+  --check  exit 1 when any job is FAILED, MISSED or drifted (for monitors and CI); 0 otherwise`,
   run,
 };

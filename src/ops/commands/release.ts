@@ -11,7 +11,7 @@ import { ConfigError } from "../../runtime/errors.ts";
 import { parseCommandArgs } from "../args.ts";
 import { findJob, loadCatalog } from "../catalog.ts";
 import type { Command } from "../cli.ts";
-import { createClients } from "../clients.ts";
+import { type Clients, createClients } from "../clients.ts";
 import { confirm } from "../confirm.ts";
 import { runJobName } from "../desired.ts";
 import {
@@ -21,9 +21,10 @@ import {
   startExecution,
   waitForExecution,
 } from "../execution.ts";
+import { runningExecution } from "../execution-state.ts";
 import { COMPACT, EXIT, type Io, printJson, println } from "../io.ts";
 import { fetchLogs, printResult, withSkip } from "../report.ts";
-import { resolveTarget } from "../target.ts";
+import { resolveTarget, type Target } from "../target.ts";
 import { EXIT_DETACHED } from "./run-job.ts";
 
 export const RELEASE_STEPS = ["migrate", "bootstrap", "org-sync-all"] as const;
@@ -46,6 +47,33 @@ interface StepRow {
   result: string;
   execution: string;
   duration: string;
+}
+
+/**
+ * Starts a step, unless it is already running: a release stopped while it waited (an error, Ctrl-C) and
+ * resumed with --from adopts the running execution instead of starting a second copy next to it. A running
+ * execution with other args (a manual run with flags) is waited for first, then the step starts.
+ */
+async function startStep(
+  jobName: string,
+  args: string[],
+  context: { io: Io; clients: Clients; target: Target },
+): Promise<string> {
+  const { io, clients } = context;
+  const running = await runningExecution(await clients.executions(), jobName);
+  if (running && running.args.join(" ") === args.join(" ")) {
+    println(io.stderr, `${shortName(running.name)} is already running: waiting for it, not starting another`);
+    return running.name;
+  }
+  if (running) {
+    println(
+      io.stderr,
+      `${shortName(running.name)} (${running.args.join(" ")}) is running: waiting for it to end before starting ${args.join(" ")}`,
+    );
+    const ended = await waitForExecution(running.name, context);
+    if (ended.status === "detached") return running.name;
+  }
+  return startExecution(clients, jobName, args);
 }
 
 async function run(argv: string[], io: Io): Promise<number> {
@@ -76,8 +104,8 @@ async function run(argv: string[], io: Io): Promise<number> {
     for (const step of steps) {
       const job = findJob(catalog, step);
       println(io.stderr, `release ${target.env.name}: ${step}…`);
-      const name = await startExecution(clients, runJobName(job, target), [job.name]);
       const context = { io, clients, target };
+      const name = await startStep(runJobName(job, target), [job.name], context);
       const waited: ExecutionResult = await waitForExecution(name, context);
       const logs = waited.status === "detached" ? null : await fetchLogs(waited, context);
       const result = withSkip(waited, logs);
@@ -130,7 +158,8 @@ export const command: Command = {
 Runs the release steps ${RELEASE_STEPS.join(" → ")} in <env> as executions, waiting for each; stops at
 the first failure and prints that step's logs; a summary table at the end.
 
-  --from <step>   resume at this step (earlier steps are skipped)
+  --from <step>   resume at this step (earlier steps are skipped); a step already running is waited
+                  for, never started a second time
   --yes, -y       confirm for environments that ask (prod); or pipe "yes" on stdin
   --json          print the summary as JSON`,
   run,

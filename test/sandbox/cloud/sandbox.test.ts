@@ -49,6 +49,7 @@ describe("the sandbox", () => {
         "CA_ROOT_API_KEY",
         "SUPABASE_ACCESS_TOKEN",
         "SUPABASE_PROJECT_REF",
+        "GCE_METADATA_HOST",
       ].sort(),
     );
     expect(sandbox.env).toMatchObject({
