@@ -86,8 +86,16 @@ export async function runEntrypoint(argv: readonly string[], deps: RunnerDeps): 
     ...output(deps),
     secrets: config.secrets,
   });
+  if (deps.isTTY && !config.cloudRun.execution) log.notice(localRunNote(job.name, config.environment));
   return runJob(job, { config, jobEnv, flags: flags.values, log }, deps);
 }
+
+/**
+ * Said on a terminal when the job runs outside Cloud Run (`npm run job`): its logs carry
+ * `execution: "local"`, and no execution exists for list-jobs, `executions` or the console to show.
+ */
+export const localRunNote = (job: string, environment: string): string =>
+  `Local run of ${job} (not a Cloud Run execution): Cloud Run's history, list-jobs and executions will not show it; for a recorded run: ./scripts/run-job.sh ${environment} ${job}`;
 
 function output(deps: RunnerDeps) {
   return { write: (line: string) => void deps.stdout.write(line), pretty: deps.isTTY ?? false };
