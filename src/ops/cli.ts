@@ -10,7 +10,7 @@
  */
 import { resolve } from "node:path";
 import { isConfigError } from "../runtime/errors.ts";
-import { closeInput, EXIT, type Io, println, resolveIo } from "./io.ts";
+import { closeInput, describeError, EXIT, type Io, println, resolveIo } from "./io.ts";
 
 export interface Command {
   /** Usage and options, printed by `--help`. */
@@ -60,7 +60,7 @@ export async function main(argv: readonly string[], partialIo: Partial<Io> = {})
       println(io.stderr, `error: ${error.message}`);
       return EXIT.usage;
     }
-    println(io.stderr, `error: ${error instanceof Error ? error.message : String(error)}`);
+    println(io.stderr, `error: ${describeError(error)}`);
     return EXIT.failed;
   } finally {
     await closeInput(io);

@@ -24,6 +24,7 @@ import {
 import { ConfigError } from "../runtime/errors.ts";
 import { credentialsFile } from "./credentials.ts";
 import type { Io } from "./io.ts";
+import { assertSandboxAnswers } from "./sandbox-probe.ts";
 
 export interface Endpoints {
   cloudRun: string;
@@ -73,7 +74,8 @@ const isAlive = (pid: number): boolean => {
 };
 
 async function readSandboxFile(io: Io): Promise<Record<string, string> | null> {
-  const file = join(io.cwd ?? process.cwd(), ".sandbox", "endpoints.json");
+  // SANDBOX_STATE_DIR: a second sandbox started with its own state directory (sandbox/cli.ts --state-dir).
+  const file = join(io.env.SANDBOX_STATE_DIR ?? join(io.cwd ?? process.cwd(), ".sandbox"), "endpoints.json");
   let parsed: { env?: Record<string, string>; pid?: number };
   try {
     parsed = JSON.parse(await readFile(file, "utf8"));
@@ -103,6 +105,7 @@ function endpointsFrom(vars: Record<string, string | undefined>): Endpoints | nu
 export async function resolveTarget(name: string | undefined, io: Io): Promise<Target> {
   const env = parseEnvironment(name);
   let endpoints = endpointsFrom(io.env);
+  const from = endpoints ? "CLOUD_RUN_API_URL" : ".sandbox/endpoints.json";
   if (!endpoints && env.name === "sandbox") {
     const file = await readSandboxFile(io);
     endpoints = file ? endpointsFrom(file) : null;
@@ -112,6 +115,7 @@ export async function resolveTarget(name: string | undefined, io: Io): Promise<T
       );
     }
   }
+  if (endpoints && env.name === "sandbox") await assertSandboxAnswers(endpoints.cloudRun, from);
   if (endpoints && env.name !== "sandbox") {
     io.stderr.write(
       `note: CLOUD_RUN_API_URL is set: "${env.name}" talks to the emulator at ${endpoints.cloudRun}, not to Google\n`,
