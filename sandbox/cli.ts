@@ -97,7 +97,11 @@ const withDataDefault = (argv: string[]): string[] =>
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let opts: CliOptions | string;
   try {
-    opts = options(withDataDefault(argv), isAbsolute(io.root) ? io.root : resolve(io.root), io.env?.SANDBOX_STATE_DIR);
+    opts = options(
+      withDataDefault(argv),
+      isAbsolute(io.root) ? io.root : resolve(io.root),
+      io.env?.SANDBOX_STATE_DIR,
+    );
   } catch (error) {
     io.stderr(`sandbox: ${(error as Error).message}\nRun with --help for the options.\n`);
     return 2;

@@ -7,8 +7,8 @@
  * await assertSandboxAnswers("http://127.0.0.1:40123", "CLOUD_RUN_API_URL"); // throws a ConfigError when nothing listens
  */
 import { connect } from "node:net";
-import { ConfigError } from "../runtime/errors.ts";
 import { hintFor } from "../runtime/error-hints.ts";
+import { ConfigError } from "../runtime/errors.ts";
 
 export const START_SANDBOX = "npm run sandbox";
 
@@ -17,7 +17,9 @@ function reach(url: string, timeoutMs: number): Promise<void> {
   const { hostname, port, protocol } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect({ host: hostname, port: Number(port || (protocol === "https:" ? 443 : 80)) });
-    socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" })));
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" })),
+    );
     socket.once("connect", () => {
       socket.end();
       resolve();

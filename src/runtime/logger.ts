@@ -7,7 +7,6 @@
  */
 import { hintFor, plainMessage } from "./error-hints.ts";
 
-
 export const LOG_LEVELS = ["debug", "info", "notice", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFields = Record<string, unknown>;
@@ -136,8 +135,7 @@ export function serializeError(error: unknown, withStack = false, depth = 0): un
   // Stacks only when debugging, and only for unexpected errors (bugs): our own errors say what and where.
   if (withStack && !["ConfigError", "PermanentError", "RetryableError"].includes(error.name))
     out.stack = error.stack;
-  if (error.cause !== undefined && depth < 5)
-    out.cause = serializeError(error.cause, withStack, depth + 1);
+  if (error.cause !== undefined && depth < 5) out.cause = serializeError(error.cause, withStack, depth + 1);
   return out;
 }
 
@@ -171,7 +169,9 @@ function formatPretty(entry: LogFields, labelKeys: readonly string[], hint: stri
   const error = entry.error;
   const errorText = isErrorLike(error) ? plainMessage(String(error.message)) : "";
   if (errorText && !message.includes(errorText)) message = `${message}: ${errorText}`;
-  const lines = [`${time} ${String(entry.severity).padEnd(7)} ${message}${rest.length ? `  ${rest.join(" ")}` : ""}`];
+  const lines = [
+    `${time} ${String(entry.severity).padEnd(7)} ${message}${rest.length ? `  ${rest.join(" ")}` : ""}`,
+  ];
   const pad = " ".repeat(21);
   if (hint) lines.push(`${pad}likely cause: ${hint}`);
   if (Array.isArray(entry.problems)) lines.push(...entry.problems.map((p) => `${pad}- ${String(p)}`));

@@ -30,9 +30,15 @@ function sandboxIo(root: string, env: Record<string, string> = {}) {
   let stop: ((signal: NodeJS.Signals) => void) | undefined;
   return {
     io: {
-      stdout: (t: string) => void (out += t),
-      stderr: (t: string) => void (err += t),
-      onSignal: (handler: (signal: NodeJS.Signals) => void) => void (stop = handler),
+      stdout: (t: string) => {
+        out += t;
+      },
+      stderr: (t: string) => {
+        err += t;
+      },
+      onSignal: (handler: (signal: NodeJS.Signals) => void) => {
+        stop = handler;
+      },
       root,
       env,
     },

@@ -38,6 +38,9 @@ const iso = (date: Date | null): string | null =>
   date ? date.toISOString().replace(/\.\d{3}Z$/, "Z") : null;
 
 async function run(argv: string[], io: Io): Promise<number> {
+  // `--history [days]`: the per-day grid lives in its own module (history.ts).
+  if (argv.some((arg) => arg === "--history" || arg.startsWith("--history=")))
+    return (await import("../history.ts")).listHistory(argv, io);
   const args = parseCommandArgs(argv, { json: { type: "boolean" } }, Args, USAGE);
   const target = await resolveTarget(args.positionals[0], io);
   const catalog = await loadCatalog(io);
@@ -136,6 +139,8 @@ slot passed with no execution), DRIFTED (deployed job or trigger differs from th
 create-all-jobs --plan), NEVER RAN, OK. A job that drifted AND has a more urgent verdict shows both, e.g.
 "FAILED (drifted)"; --json has the drifted fields in "drift".
 
-  --json   print the rows as JSON`,
+  --json   print the rows as JSON
+  --history [days]   one row per job, one column per day (default 7, up to 31): ok, FAIL, CANC,
+                     skip, MISS, run; * marks a run started by hand; with --json for scripts`,
   run,
 };

@@ -24,6 +24,7 @@ import {
 import { COMPACT, EXIT, type Io, printJson, println } from "../io.ts";
 import { fetchLogs, printResult, withSkip } from "../report.ts";
 import { resolveTarget } from "../target.ts";
+import { triggerEnv } from "../trigger.ts";
 import { EXIT_DETACHED } from "./run-job.ts";
 
 export const RELEASE_STEPS = ["migrate", "bootstrap", "org-sync-all"] as const;
@@ -76,7 +77,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     for (const step of steps) {
       const job = findJob(catalog, step);
       println(io.stderr, `release ${target.env.name}: ${step}…`);
-      const name = await startExecution(clients, runJobName(job, target), [job.name]);
+      const name = await startExecution(clients, runJobName(job, target), [job.name], triggerEnv("release"));
       const context = { io, clients, target };
       const waited: ExecutionResult = await waitForExecution(name, context);
       const logs = waited.status === "detached" ? null : await fetchLogs(waited, context);

@@ -18,6 +18,7 @@ import { shortName, startExecution, waitForExecution } from "../execution.ts";
 import { EXIT, type Io, printJson, println } from "../io.ts";
 import { fetchLogs, printResult, withSkip } from "../report.ts";
 import { parseEnvironment, resolveTarget } from "../target.ts";
+import { triggerEnv } from "../trigger.ts";
 
 const USAGE = "run-job <env> <job> [job flags] [--rerun <label>] [--no-wait] [--yes] [--json]";
 /** IDEMPOTENCY_SCOPE's shape (src/runtime/config-keys.ts): checked here so a typo costs no execution. */
@@ -75,7 +76,8 @@ async function run(argv: string[], io: Io): Promise<number> {
   try {
     // A deliberate re-run the same day: a fresh Idempotency-Key scope, so the API does the work again
     // instead of replaying the day's stored answer (see IDEMPOTENCY_SCOPE in the README).
-    const env = args.rerun ? { IDEMPOTENCY_SCOPE: args.rerun } : undefined;
+    // JOB_TRIGGER=manual marks the run for `executions` and `list-jobs --history` (trigger.ts).
+    const env = { ...triggerEnv("manual"), ...(args.rerun ? { IDEMPOTENCY_SCOPE: args.rerun } : {}) };
     const name = await startExecution(clients, runJobName(job, target), containerArgs, env);
     println(io.stderr, `started ${shortName(name)} (${containerArgs.join(" ")}) in ${target.env.name}`);
     if (args.noWait) {
