@@ -54,14 +54,16 @@ export function renderHistory(history: History, target: Target): string[] {
     ),
     "",
   ];
-  const words = compact
-    ? "o ok  F failed  C cancelled  s skipped  M missed  R running  · nothing due"
-    : "ok succeeded  FAIL failed  CANC cancelled  skip skipped  MISS missed  run running";
-  out.push(words);
   out.push(
-    `${compact ? "" : "· nothing due  "}* started by hand (run-job, release, console): the scheduler did not`,
+    ...(compact
+      ? ["o ok, F failed, C cancelled, s skipped, M missed, R running, · nothing due;"]
+      : [
+          "ok succeeded, FAIL failed, CANC cancelled, skip skipped, MISS missed,",
+          "run running, · nothing due;",
+        ]),
+    "* started by hand (run-job, release, console), not by the scheduler;",
+    "a day with several runs shows the last (--json lists them all)",
   );
-  out.push("  start it; a day with several runs shows the last (--json lists them all)");
   if (history.unprovisioned.length)
     out.push(
       `not provisioned: ${history.unprovisioned.join(", ")} (./scripts/create-all-jobs.sh ${target.env.name})`,

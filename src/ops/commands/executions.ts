@@ -159,11 +159,13 @@ async function run(argv: string[], io: Io): Promise<number> {
       );
     if (!recent.skipsKnown)
       println(io.stdout, "(logs unreadable: runs that skipped their work show as succeeded)");
-    if (runs.length)
+    if (runs.length) {
       println(
         io.stdout,
-        `one run: ./scripts/executions.sh ${target.env.name} describe|logs|cancel <execution>${args.wide ? "" : "  (--wide: log links)"}`,
+        `one run: ./scripts/executions.sh ${target.env.name} describe|logs|cancel <execution>`,
       );
+      if (!args.wide) println(io.stdout, "log links: --wide (or describe)");
+    }
     return EXIT.ok;
   } finally {
     await clients.close();
