@@ -99,6 +99,18 @@ describe("executions <env>", () => {
     expect(logs.stdout).toMatch(/earlier line\(s\) not shown/);
   });
 
+  it("a run-job --rerun says what the API did this time, and is listed as manual", async () => {
+    const rerun = await cli(["run-job", "sandbox", "alerts", "--rerun", "fix-1"], { env: env() });
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toContain("--rerun fix-1: a fresh Idempotency-Key scope, so the API did the work");
+    expect(rerun.stdout).toMatch(/The API this time: \d+ alert\(s\) triggered, \d+ notification\(s\) sent/);
+    const described = await cli(["executions", "sandbox", "describe", nameIn(rerun.stderr, "alerts")], {
+      env: env(),
+    });
+    expect(described.stdout).toMatch(/^rerun +fix-1 /m);
+    expect(described.stdout).toMatch(/^trigger +manual /m);
+  });
+
   it.each([
     [["describe", "quota-reset-sandbox-zzzzz"], "not found in sandbox"],
     [["describe", "nonsense"], "is not an execution name"],

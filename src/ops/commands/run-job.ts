@@ -17,6 +17,7 @@ import { runJobName } from "../desired.ts";
 import { shortName, startExecution, waitForExecution } from "../execution.ts";
 import { EXIT, type Io, printJson, println } from "../io.ts";
 import { fetchLogs, printResult, withSkip } from "../report.ts";
+import { explainRerun } from "../rerun.ts";
 import { parseEnvironment, resolveTarget } from "../target.ts";
 import { triggerEnv } from "../trigger.ts";
 
@@ -100,6 +101,9 @@ async function run(argv: string[], io: Io): Promise<number> {
       });
     } else {
       printResult(result, logs, io);
+      // A deliberate re-run: say what the API did this time, from the job's own counts.
+      if (args.rerun && logs && result.status === "succeeded")
+        for (const line of explainRerun(args.rerun, logs.summaries)) println(io.stdout, line);
     }
     // A clean skip is a success (exit 0), as it is for the container.
     return result.status === "succeeded" || result.status === "skipped" ? EXIT.ok : EXIT.failed;
