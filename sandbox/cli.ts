@@ -22,6 +22,7 @@ Options:
   --data [dir]       persist state in dir (default <state dir>/data, git-ignored); otherwise in memory
   --orgs N           seed N active organisations (default 10)
   --inactive N       seed N inactive organisations (default 3)
+  --no-data          only the Google APIs (no admin API, Supabase or BigQuery): starts at once
   --no-scheduler     no automatic cron ticks (move the clock with POST <scheduler>/sandbox/clock)
   --entry "cmd …"    command an execution task runs before the container args
                      (default: node --import tsx src/main.ts)
@@ -55,6 +56,7 @@ function options(argv: string[], root: string, stateEnv: string | undefined): Cl
       orgs: { type: "string" },
       inactive: { type: "string" },
       "no-scheduler": { type: "boolean" },
+      "no-data": { type: "boolean" },
       entry: { type: "string" },
       endpoints: { type: "string" },
       "state-dir": { type: "string" },
@@ -78,6 +80,7 @@ function options(argv: string[], root: string, stateEnv: string | undefined): Cl
     stateDir: state,
     orgs: { active: count("orgs", values.orgs, 10), inactive: count("inactive", values.inactive, 3) },
     scheduler: { autoTick: !values["no-scheduler"] },
+    ...(values["no-data"] ? { data: false as const } : {}),
     ...(values.entry ? { entry: values.entry.split(" ").filter(Boolean) } : {}),
     ...(values.quiet ? { quiet: true } : {}),
     ...(values.endpoints ? { endpoints: resolve(values.endpoints) } : {}),

@@ -42,7 +42,7 @@ beforeAll(async () => {
   await sandbox.cloudRun.executions.settled(
     `${parent}/jobs/stale-cleanup-sandbox/executions/${started.other}`,
   );
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await jobs?.close();

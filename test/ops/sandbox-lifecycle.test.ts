@@ -78,7 +78,7 @@ describe("a second sandbox", () => {
     writeFileSync(own, JSON.stringify({ env: OTHER_ENV, pid: dead.pid }));
 
     const s = sandboxIo(root, { SANDBOX_STATE_DIR: ".sandbox-2" });
-    const running = sandboxMain(["--no-scheduler", "--orgs", "0", "--inactive", "0", "--quiet"], s.io);
+    const running = sandboxMain(["--no-scheduler", "--no-data", "--quiet"], s.io);
     for (let i = 0; i < 300 && !s.out().includes("Ctrl-C stops it."); i++)
       await new Promise((r) => setTimeout(r, 100));
     expect(s.out()).toContain(`export SANDBOX_STATE_DIR=${join(root, ".sandbox-2")}`);
