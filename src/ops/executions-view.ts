@@ -11,7 +11,7 @@ import type { AnyJob } from "../runtime/job.ts";
 import { type Clients, parentOf } from "./clients.ts";
 import { runJobName } from "./desired.ts";
 import { durationMs, type Execution, formatDuration, shortName, statusOf, toDate } from "./execution.ts";
-import { EXIT, type Io, println, sleep } from "./io.ts";
+import { EXIT, type Io, println, sleep, wrap } from "./io.ts";
 import { executionLogs } from "./logs.ts";
 import type { Run } from "./runs.ts";
 import type { Target } from "./target.ts";
@@ -142,7 +142,10 @@ export function describeLines(
     ["logs", info.logUri || "—"],
   ];
   return [
-    ...rows.map(([key, value]) => `${key.padEnd(10)} ${value}`),
+    // Values wrap under themselves at 80 columns (a URL stays whole).
+    ...rows.flatMap(([key, value]) =>
+      wrap(value, 69).map((part, i) => `${(i === 0 ? key : "").padEnd(10)} ${part}`),
+    ),
     `${"".padEnd(10)} ./scripts/executions.sh ${target.env.name} logs ${info.execution}`,
   ];
 }

@@ -139,3 +139,22 @@ export function describeError(error: unknown): string {
   const hint = hintFor(error);
   return hint ? `${message}\n  likely cause: ${hint}` : message;
 }
+
+/**
+ * Word-wraps a paragraph to `width` columns (an operator's 80-column terminal); a word longer than the
+ * width (a URL) stays whole on its own line.
+ *
+ * @example wrap("a long sentence …", 40) // ["a long sentence …", …]
+ */
+export function wrap(text: string, width = 80): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}

@@ -9,21 +9,8 @@
  * // ["--rerun fix-1: a fresh Idempotency-Key scope, so the API did the work again (no replay of today's first run).",
  * //  "The API this time: 18 alerts triggered, 0 notifications sent: …"]
  */
+import { wrap } from "./io.ts";
 import type { RunSummary } from "./logs.ts";
-
-/** Word-wraps a paragraph to `width` columns (an operator's 80-column terminal). */
-export function wrap(text: string, width = 80): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
-}
 
 const num = (value: unknown): number | null => (typeof value === "number" ? value : null);
 

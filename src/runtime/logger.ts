@@ -154,14 +154,47 @@ function toPlain(value: unknown, withStack: boolean, seen = new WeakSet<object>(
 const isErrorLike = (value: unknown): value is { message?: unknown; stack?: unknown } =>
   Boolean(value && typeof value === "object" && "message" in value && "name" in value);
 
+/** Fields the terminal line says in words instead of `key=value` (the summary's and a retry's). */
+function spoken(entry: LogFields): { hidden: string[]; words: string } {
+  if (typeof entry.exit_code === "number") {
+    const seconds =
+      typeof entry.duration_ms === "number" ? `, ${(entry.duration_ms / 1000).toFixed(1)} s` : "";
+    return { hidden: ["status", "exit_code", "duration_ms"], words: `(exit ${entry.exit_code}${seconds})` };
+  }
+  if (typeof entry.request_attempt === "number") {
+    const left = typeof entry.retries_left === "number" ? `, ${entry.retries_left} left` : "";
+    return {
+      hidden: ["request_attempt", "retries_left", "delay_ms"],
+      words: `(attempt ${entry.request_attempt}${left})`,
+    };
+  }
+  return { hidden: [], words: "" };
+}
+
+/** Word-wraps `text` to 80 columns, continuation lines indented by `indent`. */
+function wrapLines(text: string, indent: string, width = 80): string[] {
+  const lines: string[] = [];
+  let line = indent;
+  for (const word of text.split(" ")) {
+    if (line.trim() && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = `${indent}  ${word}`;
+    } else line = line.trim() ? `${line} ${word}` : `${indent}${word}`;
+  }
+  if (line.trim()) lines.push(line);
+  return lines;
+}
+
 /**
- * A terminal line: time, severity, message, short fields. An error field is not dumped as JSON: its
- * message is joined to the line (when the message does not already say it), the hint goes on a second
- * line, a stack (debug only) below; a list of problems is one indented line each.
+ * A terminal line: time, severity, message, then the other fields (labels are left out: a terminal shows one
+ * run). An error field is not dumped as JSON: its message is joined to the line (when the message does not
+ * already say it), the likely cause and fix go on the next line, a stack (debug only) below; a list of
+ * problems is one indented line each.
  */
 function formatPretty(entry: LogFields, labelKeys: readonly string[], hint: string | null): string {
   const time = String(entry.time).slice(11, 23);
-  const skip = new Set([...RESERVED, "error", "problems", ...labelKeys.filter((k) => k !== "job")]);
+  const { hidden, words } = spoken(entry);
+  const skip = new Set([...RESERVED, "error", "problems", ...hidden, ...labelKeys]);
   const rest = Object.entries(entry)
     .filter(([k, v]) => !skip.has(k) && v !== undefined)
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
@@ -169,11 +202,10 @@ function formatPretty(entry: LogFields, labelKeys: readonly string[], hint: stri
   const error = entry.error;
   const errorText = isErrorLike(error) ? plainMessage(String(error.message)) : "";
   if (errorText && !message.includes(errorText)) message = `${message}: ${errorText}`;
-  const lines = [
-    `${time} ${String(entry.severity).padEnd(7)} ${message}${rest.length ? `  ${rest.join(" ")}` : ""}`,
-  ];
-  const pad = " ".repeat(21);
-  if (hint) lines.push(`${pad}likely cause: ${hint}`);
+  const tail = [words, rest.join(" ")].filter(Boolean).join("  ");
+  const lines = [`${time} ${String(entry.severity).padEnd(7)} ${message}${tail ? `  ${tail}` : ""}`];
+  const pad = "  ";
+  if (hint) lines.push(...wrapLines(`→ likely cause: ${hint}`, pad));
   if (Array.isArray(entry.problems)) lines.push(...entry.problems.map((p) => `${pad}- ${String(p)}`));
   for (let e: unknown = error; isErrorLike(e); e = (e as { cause?: unknown }).cause) {
     if (typeof e.stack === "string") lines.push(...e.stack.split("\n").map((l) => `${pad}${l}`));

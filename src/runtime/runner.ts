@@ -95,7 +95,7 @@ export async function runEntrypoint(argv: readonly string[], deps: RunnerDeps): 
  * `execution: "local"`, and no execution exists for list-jobs, `executions` or the console to show.
  */
 export const localRunNote = (job: string, environment: string): string =>
-  `Local run of ${job} (not a Cloud Run execution): Cloud Run's history, list-jobs and executions will not show it; for a recorded run: ./scripts/run-job.sh ${environment} ${job}`;
+  `Local run of ${job} in ${environment}: not a Cloud Run execution, so list-jobs, executions and the console will not show it`;
 
 function output(deps: RunnerDeps) {
   return { write: (line: string) => void deps.stdout.write(line), pretty: deps.isTTY ?? false };

@@ -61,10 +61,11 @@ describe("on a terminal", () => {
     const { code, io } = await failWith(kind);
     expect(code).toBe(1);
     const lines = io.out.trimEnd().split("\n");
-    // The local-run note, then the failure and its hint: nothing else, no JSON, no stack.
-    expect(lines).toHaveLength(3);
-    expect(lines[0]).toContain("Local run of fake-job (not a Cloud Run execution)");
-    expect(lines[1]).toMatch(/ERROR +fake-job failed: /);
+    // The local-run note, then the failure and its hint (wrapped at 80 columns): no JSON, no stack.
+    expect(lines.length).toBeLessThanOrEqual(4);
+    lines[2] = lines.slice(2).join(" ").replace(/\s+/g, " ");
+    expect(lines[0]).toContain("Local run of fake-job in sandbox: not a Cloud Run execution");
+    expect(lines[1]).toMatch(/ERROR +fake-job failed: .*\(exit 1, \d+\.\d s\)$/);
     expect(lines[2]).toContain("likely cause: ");
     expect(lines[2]).toContain(cause);
     expect(lines[2]).toContain(fix);
