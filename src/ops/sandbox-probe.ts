@@ -37,8 +37,6 @@ export async function assertSandboxAnswers(url: string, from: string, timeoutMs 
     await reach(url, timeoutMs);
   } catch (error) {
     const why = hintFor(error) ? "connection refused" : (error as Error).message;
-    throw new ConfigError(
-      `the sandbox does not answer at ${url} (${why}; address from ${from}): start it: ${START_SANDBOX}`,
-    );
+    throw new ConfigError(`no sandbox answers at ${url} (${why}; from ${from}): start it: ${START_SANDBOX}`);
   }
 }

@@ -76,7 +76,7 @@ const isAlive = (pid: number): boolean => {
 async function readSandboxFile(io: Io): Promise<Record<string, string> | null> {
   // SANDBOX_STATE_DIR: a second sandbox started with its own state directory (sandbox/cli.ts --state-dir).
   const file = join(io.env.SANDBOX_STATE_DIR ?? join(io.cwd ?? process.cwd(), ".sandbox"), "endpoints.json");
-  let parsed: { env?: Record<string, string>; pid?: number };
+  let parsed: { env?: Record<string, string>; pid?: number; starting?: boolean };
   try {
     parsed = JSON.parse(await readFile(file, "utf8"));
   } catch {
@@ -88,6 +88,8 @@ async function readSandboxFile(io: Io): Promise<Record<string, string> | null> {
       `${file} is stale: the sandbox (pid ${parsed.pid}) has stopped; start the sandbox: npm run sandbox`,
     );
   }
+  if (parsed.starting)
+    throw new ConfigError(`the sandbox (pid ${parsed.pid}) is still starting: try again in a moment`);
   return parsed.env ?? null;
 }
 

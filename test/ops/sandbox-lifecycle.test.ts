@@ -116,7 +116,7 @@ describe("a script whose sandbox does not answer", () => {
     });
     expect(code).toBe(2);
     expect(err.trimEnd().split("\n")).toEqual([
-      `error: the sandbox does not answer at ${closedUrl} (connection refused; address from CLOUD_RUN_API_URL): start it: npm run sandbox`,
+      `error: no sandbox answers at ${closedUrl} (connection refused; from CLOUD_RUN_API_URL): start it: npm run sandbox`,
     ]);
   });
 });
