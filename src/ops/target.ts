@@ -13,7 +13,7 @@
  * target.endpoints?.cloudRun // "http://127.0.0.1:40123"
  */
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import {
   ENVIRONMENT_NAMES,
   ENVIRONMENTS,
@@ -75,7 +75,8 @@ const isAlive = (pid: number): boolean => {
 
 async function readSandboxFile(io: Io): Promise<Record<string, string> | null> {
   // SANDBOX_STATE_DIR: a second sandbox started with its own state directory (sandbox/cli.ts --state-dir).
-  const file = join(io.env.SANDBOX_STATE_DIR ?? join(io.cwd ?? process.cwd(), ".sandbox"), "endpoints.json");
+  const root = io.cwd ?? process.cwd();
+  const file = join(resolve(root, io.env.SANDBOX_STATE_DIR ?? ".sandbox"), "endpoints.json");
   let parsed: { env?: Record<string, string>; pid?: number; starting?: boolean };
   try {
     parsed = JSON.parse(await readFile(file, "utf8"));
