@@ -84,6 +84,17 @@ describe("a second sandbox", () => {
     expect(s.out()).toContain(`export SANDBOX_STATE_DIR=${join(root, ".sandbox-2")}`);
     expect(JSON.parse(readFileSync(own, "utf8")).pid).toBe(process.pid);
 
+    // A script in another terminal finds it with SANDBOX_STATE_DIR (relative to the checkout).
+    let listed = "";
+    const code = await cliMain(["executions", "sandbox", "--json"], {
+      env: { SANDBOX_STATE_DIR: ".sandbox-2" },
+      cwd: root,
+      stdout: { write: (t: string) => (listed += t) },
+      stderr: { write: () => true },
+    });
+    expect(code).toBe(0);
+    expect(JSON.parse(listed)).toEqual([]);
+
     // Meanwhile its file is replaced by another sandbox's (deleted by hand, a new one started there).
     writeFileSync(own, JSON.stringify({ env: OTHER_ENV, pid: other.pid }));
     s.stop();
