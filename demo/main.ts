@@ -11,8 +11,9 @@
  *
  * `--exit` stops after step 5 (exit code 0 only when every verdict is OK): the demo's own test uses it.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { claimEndpoints, releaseEndpoints, writeEndpoints } from "../sandbox/endpoints-file.ts";
 import { REPO_ROOT, startSandbox } from "../sandbox/index.ts";
 import { main as ops } from "../src/ops/cli.ts";
 import { createClients, parentOf } from "../src/ops/clients.ts";
@@ -36,7 +37,9 @@ const sandbox = await startSandbox({
   log: (line) => writeFileSync(logFile, `${line}\n`, { flag: "a" }),
 });
 const endpointsFile = join(REPO_ROOT, ".sandbox", "endpoints.json");
-writeFileSync(endpointsFile, `${JSON.stringify({ env: sandbox.env, pid: process.pid }, null, 2)}\n`);
+// Another sandbox already owns the file: leave it to that one (the demo passes its own endpoints directly).
+const otherSandbox = claimEndpoints(endpointsFile, process.pid);
+if (otherSandbox === null) writeEndpoints(endpointsFile, { env: sandbox.env, pid: process.pid });
 
 let stopping = false;
 async function stop(code: number): Promise<never> {
@@ -44,7 +47,7 @@ async function stop(code: number): Promise<never> {
     stopping = true;
     process.stdout.write("\nStopping the sandbox…\n");
     await sandbox.stop();
-    rmSync(endpointsFile, { force: true });
+    releaseEndpoints(endpointsFile, process.pid);
   }
   process.exit(code);
 }
@@ -140,6 +143,6 @@ The sandbox keeps running, with the scheduler ticking in real time. In another t
   curl ${sandbox.urls.monitoring}/sandbox/incidents   the alert incidents the sandbox's Monitoring raised
   ./scripts/create-all-jobs.sh sandbox --plan         the plan: 0 changes now
   ./scripts/release.sh sandbox --from bootstrap       resume a release
-The scripts find this sandbox through .sandbox/endpoints.json. Sandbox log: ${logFile}
+${otherSandbox === null ? "The scripts find this sandbox through .sandbox/endpoints.json." : ".sandbox/endpoints.json belongs to another running sandbox (the scripts talk to that one)."} Sandbox log: ${logFile}
 Press Ctrl-C to stop everything.
 `);

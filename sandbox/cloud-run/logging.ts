@@ -1,7 +1,7 @@
 /**
  * The Cloud Logging `POST /v2/entries:list` surface for Cloud Run job logs, so operators' tools read an
  * execution's logs with the same request against Google and against the sandbox. Supports the filters
- * those tools send (an AND of comparisons on resource/labels/severity/timestamp); anything else is a 400,
+ * those tools send (an AND of comparisons on resource/labels/jsonPayload fields/severity/timestamp); anything else is a 400,
  * never a silently wider answer.
  */
 import { invalid } from "../http/errors.ts";
@@ -24,6 +24,16 @@ const LABEL_KEYS = ["execution_name", "job_name", "task_index", "task_attempt"].
 );
 
 function getter(key: string): Getter | undefined {
+  // A top-level field of a structured entry, e.g. jsonPayload.status="skipped" (Cloud Logging compares the
+  // field's text; an entry without it does not match).
+  const field = /^jsonPayload\.(?<name>[A-Za-z_][A-Za-z0-9_]*)$/.exec(key)?.groups?.name;
+  if (field !== undefined)
+    return (e) => {
+      const value = e.jsonPayload?.[field];
+      return typeof value === "string" || typeof value === "number" || typeof value === "boolean"
+        ? String(value)
+        : undefined;
+    };
   const label = /^labels\."(?<name>[^"]+)"$/.exec(key)?.groups?.name;
   if (label !== undefined) return LABEL_KEYS.includes(label) ? (e) => e.labels[label] : undefined;
   return FIELDS[key];
@@ -50,7 +60,7 @@ export function compileFilter(filter: string): (e: LogEntry) => boolean {
     const get = getter(key);
     if (!m?.groups || !get)
       throw invalid(
-        `Unsupported filter term ${JSON.stringify(term)} in entries:list: the sandbox supports AND of comparisons on resource.type, resource.labels.{job_name,location,project_id}, labels."run.googleapis.com/{execution_name,job_name,task_index,task_attempt}", logName, severity, timestamp`,
+        `Unsupported filter term ${JSON.stringify(term)} in entries:list: the sandbox supports AND of comparisons on resource.type, jsonPayload.<field>, resource.labels.{job_name,location,project_id}, labels."run.googleapis.com/{execution_name,job_name,task_index,task_attempt}", logName, severity, timestamp`,
       );
     const raw = m.groups.value as string;
     const value = raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;

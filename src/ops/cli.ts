@@ -10,7 +10,7 @@
  */
 import { resolve } from "node:path";
 import { isConfigError } from "../runtime/errors.ts";
-import { closeInput, EXIT, type Io, println, resolveIo } from "./io.ts";
+import { closeInput, describeError, EXIT, type Io, println, resolveIo } from "./io.ts";
 
 export interface Command {
   /** Usage and options, printed by `--help`. */
@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   "run-job": () => import("./commands/run-job.ts"),
   "list-jobs": () => import("./commands/list-jobs.ts"),
   release: () => import("./commands/release.ts"),
+  executions: () => import("./commands/executions.ts"),
 };
 
 const USAGE = `usage: cli <command> <env> [options]
@@ -32,6 +33,7 @@ commands:
   run-job <env> <job> [job flags] [--no-wait] [--yes]                         run a job and wait for it
   list-jobs <env> [--json]                                                    status of every job
   release <env> [--from <job>] [--yes]                                        migrate → bootstrap → org-sync-all
+  executions <env> [job] | describe|logs|cancel <execution>                   recent runs; one run
 
 environments: test, stage, prod, sandbox ("local": use the sandbox or \`npm run job\`)
 \`<command> --help\` shows a command's options.`;
@@ -60,7 +62,7 @@ export async function main(argv: readonly string[], partialIo: Partial<Io> = {})
       println(io.stderr, `error: ${error.message}`);
       return EXIT.usage;
     }
-    println(io.stderr, `error: ${error instanceof Error ? error.message : String(error)}`);
+    println(io.stderr, `error: ${describeError(error)}`);
     return EXIT.failed;
   } finally {
     await closeInput(io);

@@ -6,6 +6,7 @@
  * const out: string[] = [];
  * await main(["list-jobs", "sandbox", "--json"], { env: sandbox.env, stdout: { write: (s) => out.push(s) } });
  */
+import { hintFor, plainMessage } from "../runtime/error-hints.ts";
 import type { AnyJob } from "../runtime/job.ts";
 
 export interface Output {
@@ -125,3 +126,35 @@ export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 /** cli-table3 borders without a rule between rows: one line per job. */
 export const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
+
+/**
+ * An error as an operator reads it: its message on one line (OpenSSL noise and URL-encoded slashes made
+ * plain), then, for a refused connection, a DNS failure or TLS to a plain-HTTP port, the likely cause and
+ * the fix on a second line. No stack.
+ *
+ * @example println(io.stderr, `error: ${describeError(error)}`);
+ */
+export function describeError(error: unknown): string {
+  const message = plainMessage(error instanceof Error ? error.message : String(error)).replace(/%2F/gi, "/");
+  const hint = hintFor(error);
+  return hint ? `${message}\n  likely cause: ${hint}` : message;
+}
+
+/**
+ * Word-wraps a paragraph to `width` columns (an operator's 80-column terminal); a word longer than the
+ * width (a URL) stays whole on its own line.
+ *
+ * @example wrap("a long sentence …", 40) // ["a long sentence …", …]
+ */
+export function wrap(text: string, width = 80): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}

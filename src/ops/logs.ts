@@ -63,6 +63,8 @@ function formatEntry(entry: LogEntry): string {
 export interface RunSummary {
   status: string;
   message: string;
+  /** The job's own summary fields (the API's counts), when it logged any. */
+  fields?: Record<string, unknown>;
 }
 
 export interface ExecutionLogs {
@@ -81,7 +83,12 @@ export interface ExecutionLogs {
 function summaryOf(entry: LogEntry): RunSummary | null {
   const payload = entry.jsonPayload;
   if (typeof payload?.status !== "string" || !("exit_code" in payload)) return null;
-  return { status: payload.status, message: typeof payload.message === "string" ? payload.message : "" };
+  const fields = payload.summary && typeof payload.summary === "object" ? payload.summary : undefined;
+  return {
+    status: payload.status,
+    message: typeof payload.message === "string" ? payload.message : "",
+    ...(fields ? { fields: fields as Record<string, unknown> } : {}),
+  };
 }
 
 export interface LogsOptions {

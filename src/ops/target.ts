@@ -13,7 +13,7 @@
  * target.endpoints?.cloudRun // "http://127.0.0.1:40123"
  */
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import {
   ENVIRONMENT_NAMES,
   ENVIRONMENTS,
@@ -24,6 +24,7 @@ import {
 import { ConfigError } from "../runtime/errors.ts";
 import { type Credentials, resolveCredentials } from "./credentials.ts";
 import type { Io } from "./io.ts";
+import { assertSandboxAnswers } from "./sandbox-probe.ts";
 
 export interface Endpoints {
   cloudRun: string;
@@ -73,8 +74,10 @@ const isAlive = (pid: number): boolean => {
 };
 
 async function readSandboxFile(io: Io): Promise<Record<string, string> | null> {
-  const file = join(io.cwd ?? process.cwd(), ".sandbox", "endpoints.json");
-  let parsed: { env?: Record<string, string>; pid?: number };
+  // SANDBOX_STATE_DIR: a second sandbox started with its own state directory (sandbox/cli.ts --state-dir).
+  const root = io.cwd ?? process.cwd();
+  const file = join(resolve(root, io.env.SANDBOX_STATE_DIR ?? ".sandbox"), "endpoints.json");
+  let parsed: { env?: Record<string, string>; pid?: number; starting?: boolean };
   try {
     parsed = JSON.parse(await readFile(file, "utf8"));
   } catch {
@@ -86,6 +89,8 @@ async function readSandboxFile(io: Io): Promise<Record<string, string> | null> {
       `${file} is stale: the sandbox (pid ${parsed.pid}) has stopped; start the sandbox: npm run sandbox`,
     );
   }
+  if (parsed.starting)
+    throw new ConfigError(`the sandbox (pid ${parsed.pid}) is still starting: try again in a moment`);
   return parsed.env ?? null;
 }
 
@@ -103,6 +108,7 @@ function endpointsFrom(vars: Record<string, string | undefined>): Endpoints | nu
 export async function resolveTarget(name: string | undefined, io: Io): Promise<Target> {
   const env = parseEnvironment(name);
   let endpoints = endpointsFrom(io.env);
+  const from = endpoints ? "CLOUD_RUN_API_URL" : ".sandbox/endpoints.json";
   if (!endpoints && env.name === "sandbox") {
     const file = await readSandboxFile(io);
     endpoints = file ? endpointsFrom(file) : null;
@@ -112,6 +118,7 @@ export async function resolveTarget(name: string | undefined, io: Io): Promise<T
       );
     }
   }
+  if (endpoints && env.name === "sandbox") await assertSandboxAnswers(endpoints.cloudRun, from);
   if (endpoints && env.name !== "sandbox") {
     io.stderr.write(
       `note: CLOUD_RUN_API_URL is set: "${env.name}" talks to the emulator at ${endpoints.cloudRun}, not to Google\n`,

@@ -1,9 +1,11 @@
 /**
  * One JSON line per log entry on stdout: Cloud Logging turns `severity` and `message` into a structured
  * entry, and every other key into `jsonPayload` fields. On a TTY the same entry is printed as a short
- * human line instead. Secret values are replaced by `[redacted]` wherever they appear: message, fields,
- * error messages, stacks and causes.
+ * human line instead; an entry that carries an error gets a second line with the likely cause and the fix
+ * (error-hints.ts). Stacks are written only at LOG_LEVEL=debug, on a TTY or not. Secret values are replaced
+ * by `[redacted]` wherever they appear: message, fields, error messages, stacks and causes.
  */
+import { hintFor, plainMessage } from "./error-hints.ts";
 
 export const LOG_LEVELS = ["debug", "info", "notice", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -62,6 +64,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? ((line: string) => void process.stdout.write(line));
   const now = options.now ?? (() => new Date());
   const redact = createRedactor(options.secrets ?? []);
+  const withStack = options.level === "debug";
 
   const make = (labels: LogFields): Logger => {
     const emit = (level: LogLevel, message: string, fields: LogFields = {}) => {
@@ -70,8 +73,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       for (const [key, value] of Object.entries(fields)) {
         entry[RESERVED.has(key) ? `field_${key}` : key] = value;
       }
-      const safe = redact(toPlain(entry)) as LogFields;
-      write(options.pretty ? formatPretty(safe, Object.keys(labels)) : `${JSON.stringify(safe)}\n`);
+      const safe = redact(toPlain(entry, withStack)) as LogFields;
+      if (!options.pretty) return write(`${JSON.stringify(safe)}\n`);
+      const error = Object.values(fields).find((value) => value instanceof Error);
+      const hint = error ? hintFor(error) : null;
+      write(formatPretty(safe, Object.keys(labels), hint ? String(redact(hint)) : null));
     };
     return {
       debug: (m, f) => emit("debug", m, f),
@@ -115,37 +121,94 @@ export function createRedactor(secrets: readonly string[]): (value: unknown) => 
   return list.length ? walk : (value) => value;
 }
 
-/** Serialises an error with name, message, status/code and its cause chain (no secrets: redacted later). */
-export function serializeError(error: unknown, depth = 0): unknown {
+/**
+ * Serialises an error with name, message, status/code and its cause chain (no secrets: redacted later);
+ * `withStack` adds the stacks of unexpected errors (LOG_LEVEL=debug).
+ */
+export function serializeError(error: unknown, withStack = false, depth = 0): unknown {
   if (!(error instanceof Error)) return error;
   const out: LogFields = { name: error.name, message: error.message };
   const extra = error as Error & { status?: unknown; code?: unknown; problems?: unknown };
   if (extra.status !== undefined) out.status = extra.status;
   if (extra.code !== undefined) out.code = extra.code;
   if (Array.isArray(extra.problems) && extra.problems.length) out.problems = extra.problems;
-  // Stacks only for unexpected errors (bugs); our own errors already say what and where.
-  if (!["ConfigError", "PermanentError", "RetryableError"].includes(error.name)) out.stack = error.stack;
-  if (error.cause !== undefined && depth < 5) out.cause = serializeError(error.cause, depth + 1);
+  // Stacks only when debugging, and only for unexpected errors (bugs): our own errors say what and where.
+  if (withStack && !["ConfigError", "PermanentError", "RetryableError"].includes(error.name))
+    out.stack = error.stack;
+  if (error.cause !== undefined && depth < 5) out.cause = serializeError(error.cause, withStack, depth + 1);
   return out;
 }
 
 /** Makes a value safe for JSON.stringify: errors serialised, bigints as strings, cycles cut. */
-function toPlain(value: unknown, seen = new WeakSet<object>()): unknown {
-  if (value instanceof Error) return toPlain(serializeError(value), seen);
+function toPlain(value: unknown, withStack: boolean, seen = new WeakSet<object>()): unknown {
+  if (value instanceof Error) return toPlain(serializeError(value, withStack), withStack, seen);
   if (typeof value === "bigint") return value.toString();
   if (value instanceof Date) return value.toISOString();
   if (value === null || typeof value !== "object") return value;
   if (seen.has(value)) return "[circular]";
   seen.add(value);
-  if (Array.isArray(value)) return value.map((v) => toPlain(v, seen));
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v, seen)]));
+  if (Array.isArray(value)) return value.map((v) => toPlain(v, withStack, seen));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v, withStack, seen)]));
 }
 
-function formatPretty(entry: LogFields, labelKeys: readonly string[]): string {
+const isErrorLike = (value: unknown): value is { message?: unknown; stack?: unknown } =>
+  Boolean(value && typeof value === "object" && "message" in value && "name" in value);
+
+/** Fields the terminal line says in words instead of `key=value` (the summary's and a retry's). */
+function spoken(entry: LogFields): { hidden: string[]; words: string } {
+  if (typeof entry.exit_code === "number") {
+    const seconds =
+      typeof entry.duration_ms === "number" ? `, ${(entry.duration_ms / 1000).toFixed(1)} s` : "";
+    return { hidden: ["status", "exit_code", "duration_ms"], words: `(exit ${entry.exit_code}${seconds})` };
+  }
+  if (typeof entry.request_attempt === "number") {
+    const left = typeof entry.retries_left === "number" ? `, ${entry.retries_left} left` : "";
+    return {
+      hidden: ["request_attempt", "retries_left", "delay_ms"],
+      words: `(attempt ${entry.request_attempt}${left})`,
+    };
+  }
+  return { hidden: [], words: "" };
+}
+
+/** Word-wraps `text` to 80 columns, continuation lines indented by `indent`. */
+function wrapLines(text: string, indent: string, width = 80): string[] {
+  const lines: string[] = [];
+  let line = indent;
+  for (const word of text.split(" ")) {
+    if (line.trim() && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = `${indent}  ${word}`;
+    } else line = line.trim() ? `${line} ${word}` : `${indent}${word}`;
+  }
+  if (line.trim()) lines.push(line);
+  return lines;
+}
+
+/**
+ * A terminal line: time, severity, message, then the other fields (labels are left out: a terminal shows one
+ * run). An error field is not dumped as JSON: its message is joined to the line (when the message does not
+ * already say it), the likely cause and fix go on the next line, a stack (debug only) below; a list of
+ * problems is one indented line each.
+ */
+function formatPretty(entry: LogFields, labelKeys: readonly string[], hint: string | null): string {
   const time = String(entry.time).slice(11, 23);
-  const skip = new Set([...RESERVED, ...labelKeys.filter((k) => k !== "job")]);
+  const { hidden, words } = spoken(entry);
+  const skip = new Set([...RESERVED, "error", "problems", ...hidden, ...labelKeys]);
   const rest = Object.entries(entry)
     .filter(([k, v]) => !skip.has(k) && v !== undefined)
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
-  return `${time} ${String(entry.severity).padEnd(7)} ${entry.message}${rest.length ? `  ${rest.join(" ")}` : ""}\n`;
+  let message = plainMessage(String(entry.message));
+  const error = entry.error;
+  const errorText = isErrorLike(error) ? plainMessage(String(error.message)) : "";
+  if (errorText && !message.includes(errorText)) message = `${message}: ${errorText}`;
+  const tail = [words, rest.join(" ")].filter(Boolean).join("  ");
+  const lines = [`${time} ${String(entry.severity).padEnd(7)} ${message}${tail ? `  ${tail}` : ""}`];
+  const pad = "  ";
+  if (hint) lines.push(...wrapLines(`→ likely cause: ${hint}`, pad));
+  if (Array.isArray(entry.problems)) lines.push(...entry.problems.map((p) => `${pad}- ${String(p)}`));
+  for (let e: unknown = error; isErrorLike(e); e = (e as { cause?: unknown }).cause) {
+    if (typeof e.stack === "string") lines.push(...e.stack.split("\n").map((l) => `${pad}${l}`));
+  }
+  return `${lines.join("\n")}\n`;
 }

@@ -91,8 +91,16 @@ export async function runEntrypoint(argv: readonly string[], deps: RunnerDeps): 
     ...output(deps),
     secrets: config.secrets,
   });
+  if (deps.isTTY && !config.cloudRun.execution) log.notice(localRunNote(job.name, config.environment));
   return runJob(job, { config, jobEnv, flags: flags.values, args, log }, deps);
 }
+
+/**
+ * Said on a terminal when the job runs outside Cloud Run (`npm run job`): its logs carry
+ * `execution: "local"`, and no execution exists for list-jobs, `executions` or the console to show.
+ */
+export const localRunNote = (job: string, environment: string): string =>
+  `Local run of ${job} in ${environment}: not a Cloud Run execution, so list-jobs, executions and the console will not show it`;
 
 function output(deps: RunnerDeps) {
   return { write: (line: string) => void deps.stdout.write(line), pretty: deps.isTTY ?? false };

@@ -110,6 +110,6 @@ describe("logger", () => {
       secrets: [SECRET],
     });
     log.notice(`Done with ${SECRET}`, { orgs: 2 });
-    expect(lines).toEqual(["08:00:00.000 NOTICE  Done with [redacted]  job=alerts orgs=2\n"]);
+    expect(lines).toEqual(["08:00:00.000 NOTICE  Done with [redacted]  orgs=2\n"]);
   });
 });

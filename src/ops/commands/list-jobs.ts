@@ -34,7 +34,7 @@ import { buildPlan, readActual } from "../plan.ts";
 import { MISSED_GRACE_MS, missedReason, type Verdict, verdict, verdictLabel } from "../status.ts";
 import { resolveTarget } from "../target.ts";
 
-const USAGE = "list-jobs <env> [--json] [--check]";
+const USAGE = "list-jobs <env> [--json] [--check] [--history [days]]";
 const Args = z.object({
   positionals: z.array(z.string()).length(1, "pass exactly one environment"),
   json: z.boolean().default(false),
@@ -65,6 +65,9 @@ const iso = (date: Date | null): string | null =>
   date ? date.toISOString().replace(/\.\d{3}Z$/, "Z") : null;
 
 async function run(argv: string[], io: Io): Promise<number> {
+  // `--history [days]`: the per-day grid lives in its own module (history.ts).
+  if (argv.some((arg) => arg === "--history" || arg.startsWith("--history=")))
+    return (await import("../history.ts")).listHistory(argv, io);
   const args = parseCommandArgs(argv, { json: { type: "boolean" }, check: { type: "boolean" } }, Args, USAGE);
   const target = await resolveTarget(args.positionals[0], io);
   const catalog = await loadCatalog(io);
@@ -202,6 +205,8 @@ create-all-jobs --plan), NEVER RAN, OK. A job that drifted AND has a more urgent
 attention says why (a MISSED slot: the Scheduler's last attempt, e.g. "403 PERMISSION_DENIED from :run").
 
   --json   print the rows as JSON (each with its "reason")
-  --check  exit 1 when any job is FAILED, MISSED or drifted (for monitors and CI); 0 otherwise`,
+  --check  exit 1 when any job is FAILED, MISSED or drifted (for monitors and CI); 0 otherwise
+  --history [days]   one row per job, one column per day (default 7, up to 31): ok, FAIL, CANC,
+                     skip, MISS, run; * marks a run started by hand; with --json for scripts`,
   run,
 };

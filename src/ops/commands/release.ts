@@ -25,6 +25,7 @@ import { runningExecution } from "../execution-state.ts";
 import { COMPACT, EXIT, type Io, printJson, println } from "../io.ts";
 import { fetchLogs, printResult, withSkip } from "../report.ts";
 import { resolveTarget, type Target } from "../target.ts";
+import { triggerEnv } from "../trigger.ts";
 import { EXIT_DETACHED } from "./run-job.ts";
 
 export const RELEASE_STEPS = ["migrate", "bootstrap", "org-sync-all"] as const;
@@ -73,7 +74,7 @@ async function startStep(
     const ended = await waitForExecution(running.name, context);
     if (ended.status === "detached") return running.name;
   }
-  return startExecution(clients, jobName, args);
+  return startExecution(clients, jobName, args, triggerEnv("release"));
 }
 
 async function run(argv: string[], io: Io): Promise<number> {

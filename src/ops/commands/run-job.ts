@@ -17,7 +17,9 @@ import { runJobName } from "../desired.ts";
 import { shortName, startExecution, waitForExecution } from "../execution.ts";
 import { EXIT, type Io, printJson, println } from "../io.ts";
 import { fetchLogs, printResult, withSkip } from "../report.ts";
+import { explainRerun } from "../rerun.ts";
 import { parseEnvironment, resolveTarget } from "../target.ts";
+import { triggerEnv } from "../trigger.ts";
 
 const USAGE = "run-job <env> <job> [job flags] [--rerun <label>] [--no-wait] [--yes] [--json]";
 /** IDEMPOTENCY_SCOPE's shape (src/runtime/config-keys.ts): checked here so a typo costs no execution. */
@@ -73,9 +75,10 @@ async function run(argv: string[], io: Io): Promise<number> {
     return EXIT.failed;
   const clients = createClients(target);
   try {
-    // A deliberate re-run the same day: a fresh Idempotency-Key scope, so the API does the work again
-    // instead of replaying the day's stored answer (see IDEMPOTENCY_SCOPE in the README).
-    const env = args.rerun ? { IDEMPOTENCY_SCOPE: args.rerun } : undefined;
+    // A deliberate re-run the same day: IDEMPOTENCY_SCOPE makes the job skip its once-per-day check
+    // (alerts, quota-monthly), so the work is done again on purpose (see IDEMPOTENCY_SCOPE in the README).
+    // JOB_TRIGGER=manual marks the run for `executions` and `list-jobs --history` (trigger.ts).
+    const env = { ...triggerEnv("manual"), ...(args.rerun ? { IDEMPOTENCY_SCOPE: args.rerun } : {}) };
     const name = await startExecution(clients, runJobName(job, target), containerArgs, env);
     println(io.stderr, `started ${shortName(name)} (${containerArgs.join(" ")}) in ${target.env.name}`);
     if (args.noWait) {
@@ -98,6 +101,9 @@ async function run(argv: string[], io: Io): Promise<number> {
       });
     } else {
       printResult(result, logs, io);
+      // A deliberate re-run: say what the API did this time, from the job's own counts.
+      if (args.rerun && logs && result.status === "succeeded")
+        for (const line of explainRerun(args.rerun, logs.summaries)) println(io.stdout, line);
     }
     // A clean skip is a success (exit 0), as it is for the container.
     return result.status === "succeeded" || result.status === "skipped" ? EXIT.ok : EXIT.failed;
@@ -114,8 +120,9 @@ catalog first), waits for it and prints the result, duration, log link and the l
 execution's logs. A run the job itself skipped (an older execution still running, …) shows SKIPPED with
 the job's reason. Exit code: 0 succeeded or skipped, 1 failed or cancelled, 2 bad invocation, 130 stopped waiting (Ctrl-C).
 
-  --rerun <label>  re-run today with a fresh Idempotency-Key (sets IDEMPOTENCY_SCOPE=<label> for this
-              execution), so the API does the work again instead of replaying the day's stored answer
+  --rerun <label>  a deliberate re-run today (sets IDEMPOTENCY_SCOPE=<label> for this execution): alerts
+              and quota-monthly skip their once-per-day check, so customers are notified again or the
+              monthly counters zeroed again; the result says what the API did this time
   --no-wait   print the execution's name and return at once
   --yes, -y   confirm for environments that ask (prod); or pipe "yes" on stdin
   --json      print the result as JSON
