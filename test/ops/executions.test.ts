@@ -132,7 +132,11 @@ describe("executions <env>", () => {
     });
     await created.promise();
     sandbox.faults.set("adminApi", { route: "POST /api/v1/admin/quota/cleanup-stale", latencyMs: 5000 });
-    const prodEnv = { CLOUD_RUN_API_URL: env().CLOUD_RUN_API_URL };
+    // prod takes real credentials (ADC): here from the sandbox's metadata server.
+    const prodEnv = {
+      CLOUD_RUN_API_URL: env().CLOUD_RUN_API_URL,
+      GCE_METADATA_HOST: env().GCE_METADATA_HOST,
+    };
     try {
       const [op] = await jobs.runJob({ name: `${prodParent}/jobs/stale-cleanup-prod` });
       const full = (op.metadata as { name: string }).name;
@@ -196,6 +200,18 @@ describe("list-jobs <env> --history", () => {
       succeededCount: result === "succeeded" ? 1 : 0,
       failedCount: result === "failed" ? 1 : 0,
       taskCount: 1,
+      // Cloud Run's end of an execution is its Completed condition (CONTRACT §4), so it must agree.
+      conditions: [
+        {
+          type: "Completed",
+          state:
+            result === "running"
+              ? "CONDITION_RECONCILING"
+              : result === "succeeded"
+                ? "CONDITION_SUCCEEDED"
+                : "CONDITION_FAILED",
+        },
+      ],
     };
     if (result === "running") delete (doc as { completionTime?: string }).completionTime;
     store.set(doc.name, doc);
