@@ -39,7 +39,9 @@ export function buildCatalog(input: CatalogInput): readonly AnyJob[] {
       problems.push(
         ...(spec
           ? specProblems(spec as JobSpec)
-          : [`job "${job.name}": (definition): not made by defineJob; write \`export default defineJob({...})\``]),
+          : [
+              `job "${job.name}": (definition): not made by defineJob; write \`export default defineJob({...})\``,
+            ]),
       );
       const problem = folderProblem(job, category);
       if (problem) problems.push(problem);
@@ -76,4 +78,3 @@ export type SerializedJob = ReturnType<typeof serializeJob>;
 
 /** @example JSON.stringify(serializeCatalog(catalog), null, 2) */
 export const serializeCatalog = (catalog: readonly AnyJob[]): SerializedJob[] => catalog.map(serializeJob);
-

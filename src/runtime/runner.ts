@@ -14,11 +14,11 @@
  */
 import type { loadConfig } from "./config.ts";
 import { ConfigError, isConfigError } from "./errors.ts";
+import { EXIT } from "./exit-codes.ts";
 import { formatJobHelp, formatJobList, parseFlags } from "./flags.ts";
 import type { AnyJob } from "./job.ts";
 import { createLogger } from "./logger.ts";
 import { readRelease } from "./release.ts";
-import { EXIT } from "./exit-codes.ts";
 import type { RunJobDeps } from "./run-job.ts";
 
 export { EXIT } from "./exit-codes.ts";

@@ -1,0 +1,57 @@
+/**
+ * Bundles the container entrypoint for the image: `src/main.ts` and everything it imports, split into
+ * chunks at each lazy import (one per job, the config and HTTP stack, each client), in `dist/`. Only
+ * package.json's `dependencies` stay outside (installed in the image's node_modules); everything else
+ * the runtime uses (zod, undici, p-retry) is in the bundle, so the image ships no source it never loads
+ * (src/ops, the catalog's checks, cron-parser) and a start resolves a handful of files instead of hundreds.
+ *
+ * Why a bundle (bench/RESULTS.md, start-up): resolving and reading zod's and undici's many files was
+ * most of a start; the bundle does it once, at build time.
+ *
+ * @example
+ *   node tools/bundle.ts [outdir]     # default dist/ (the Dockerfile's build stage runs exactly this)
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { build } from "esbuild";
+
+const repo = resolve(import.meta.dirname, "..");
+
+/** esbuild's ESM output has no `require`; undici (CommonJS) requires Node's built-in modules. */
+const REQUIRE_SHIM = `import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);`;
+
+/**
+ * @example await bundle("/tmp/layout/dist") // dist/src/main.js + dist/chunks/*.js
+ */
+export async function bundle(outdir = resolve(repo, "dist")): Promise<string[]> {
+  const pkg = JSON.parse(readFileSync(resolve(repo, "package.json"), "utf8")) as {
+    dependencies?: Record<string, string>;
+  };
+  const result = await build({
+    absWorkingDir: repo,
+    entryPoints: { "src/main": "src/main.ts" },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node24",
+    // Chunks sit two folders under the image root, like dist/src/main.js: paths relative to a module
+    // (migrate's ../../migrations/) mean the same from both.
+    chunkNames: "chunks/[name]-[hash]",
+    external: Object.keys(pkg.dependencies ?? {}),
+    banner: { js: REQUIRE_SHIM },
+    // Readable stack traces without a source map (a map would be parsed at every start).
+    minify: false,
+    keepNames: true,
+    legalComments: "eof",
+    metafile: true,
+    logLevel: "warning",
+  });
+  return Object.keys(result.metafile.outputs);
+}
+
+if (import.meta.main) {
+  const files = await bundle(process.argv[2] ? resolve(process.argv[2]) : undefined);
+  console.log(`bundled ${files.length} files: ${files.join(", ")}`);
+}
