@@ -20,10 +20,15 @@ const repo = resolve(import.meta.dirname, "..");
 /** esbuild's ESM output has no `require`; undici (CommonJS) requires Node's built-in modules. */
 const REQUIRE_SHIM = `import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);`;
 
+/** Bytes of the bundle by package it came from (`(own code)` for src/ and jobs/), largest first. */
+export type BundleInputs = [string, number][];
+
 /**
- * @example await bundle("/tmp/layout/dist") // dist/src/main.js + dist/chunks/*.js
+ * @example await bundle("/tmp/layout/dist") // { files: [dist/src/main.js, dist/chunks/…], inputs }
  */
-export async function bundle(outdir = resolve(repo, "dist")): Promise<string[]> {
+export async function bundle(
+  outdir = resolve(repo, "dist"),
+): Promise<{ files: string[]; inputs: BundleInputs }> {
   const pkg = JSON.parse(readFileSync(resolve(repo, "package.json"), "utf8")) as {
     dependencies?: Record<string, string>;
   };
@@ -48,10 +53,20 @@ export async function bundle(outdir = resolve(repo, "dist")): Promise<string[]> 
     metafile: true,
     logLevel: "warning",
   });
-  return Object.keys(result.metafile.outputs);
+  const bytes = new Map<string, number>();
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? "(own code)";
+      bytes.set(name, (bytes.get(name) ?? 0) + bytesInOutput);
+    }
+  }
+  return {
+    files: Object.keys(result.metafile.outputs),
+    inputs: [...bytes].sort((a, b) => b[1] - a[1]),
+  };
 }
 
 if (import.meta.main) {
-  const files = await bundle(process.argv[2] ? resolve(process.argv[2]) : undefined);
-  console.log(`bundled ${files.length} files: ${files.join(", ")}`);
+  const { files } = await bundle(process.argv[2] ? resolve(process.argv[2]) : undefined);
+  console.log(`bundled ${files.length} files into ${process.argv[2] ?? "dist"}`);
 }

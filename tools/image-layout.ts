@@ -16,7 +16,7 @@ import { cp, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
-import { bundle } from "./bundle.ts";
+import { type BundleInputs, bundle } from "./bundle.ts";
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, "..");
@@ -29,6 +29,8 @@ export interface ImageLayout {
   entries: string[];
   /** Every file path relative to `dir` (for content checks). */
   files: string[];
+  /** What the bundle holds, in bytes per package (tools/bundle.ts). */
+  bundled: BundleInputs;
 }
 
 async function walk(dir: string, root = dir, out: string[] = []): Promise<string[]> {
@@ -44,7 +46,7 @@ export async function buildImageLayout(into?: string): Promise<ImageLayout> {
   const dir = into ?? (await mkdtemp(join(tmpdir(), "scheduler-jobs-image-")));
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   // Build stage: bundle exactly what the Dockerfile bundles.
-  await bundle(join(dir, "dist"));
+  const { inputs: bundled } = await bundle(join(dir, "dist"));
   // Runtime stage: production dependencies only, no install scripts (nothing to compile at runtime).
   await cp(join(repo, "package.json"), join(dir, "package.json"));
   await cp(join(repo, "package-lock.json"), join(dir, "package-lock.json"));
@@ -60,7 +62,7 @@ export async function buildImageLayout(into?: string): Promise<ImageLayout> {
   const files = await walk(dir);
   let bytes = 0;
   for (const file of files) bytes += (await stat(join(dir, file))).size;
-  return { dir, bytes, entries: (await readdir(dir)).sort(), files };
+  return { dir, bytes, entries: (await readdir(dir)).sort(), files, bundled };
 }
 
 /**

@@ -1,0 +1,94 @@
+/**
+ * Benchmark: peak memory (RSS) of each HTTP job run to completion from the image layout against the
+ * sandbox (in its own process), against bare `node -e 0` in the same rounds; and org-sync-all's growth
+ * per organisation: the same run over 1,000 and over 10,000 orgs of a latency-only stub, the difference
+ * divided by 9,000. Peak RSS is what the kernel reports at exit (`process.resourceUsage().maxRSS`, read by a
+ * preload that the baseline gets too). Target (issue 12): ≤ 1.8× bare Node's peak, and flat per org.
+ */
+import { join } from "node:path";
+import type { ImageLayout } from "../tools/image-layout.ts";
+import { COMPILE_CACHE_DIR } from "../tools/image-layout.ts";
+import { type BenchResult, toCases } from "./lib/result.ts";
+import { RSS_PRELOAD, runNode } from "./lib/spawn.ts";
+import { interleave } from "./lib/stats.ts";
+import { startStubAdminApi } from "./lib/stub-admin-api.ts";
+import { HTTP_JOBS } from "./start-up.ts";
+
+export const MEMORY_BASELINE = "node -e 0 (bare node)";
+const MIB = 1024;
+
+/** Runs node with the RSS preload; the peak in MiB. Throws unless the exit code is 0 (a crash is not a figure). */
+async function peakMiB(args: string[], env: Record<string, string | undefined>): Promise<number> {
+  const r = await runNode(["--import", RSS_PRELOAD, ...args], { env });
+  if (r.code !== 0 || r.maxRssKiB === null) {
+    const last = r.stdout.trim().split("\n").at(-1) ?? "";
+    throw new Error(
+      `node ${args.join(" ")} exited ${r.code}: ${last.slice(0, 400)} ${r.stderr.slice(0, 300)}`,
+    );
+  }
+  return r.maxRssKiB / MIB;
+}
+
+export async function benchMemory(
+  layout: ImageLayout,
+  sandboxEnv: Record<string, string>,
+  opts: { rounds: number; minRounds: number; budgetMs: number; orgs: readonly [number, number] },
+): Promise<BenchResult> {
+  const started = performance.now();
+  const main = join(layout.dir, "dist/src/main.js");
+  const cache = { NODE_COMPILE_CACHE: join(layout.dir, COMPILE_CACHE_DIR) };
+  const cases = [
+    { label: MEMORY_BASELINE, run: () => peakMiB(["-e", "0"], {}) },
+    ...HTTP_JOBS.map((args) => ({
+      label: args.join(" "),
+      run: () => peakMiB([main, ...args], { ...sandboxEnv, ...cache }),
+    })),
+  ];
+  const samples = await interleave(cases, opts);
+
+  // org-sync-all over a stub that answers at once: the difference between two sizes is what each org costs.
+  const [small, large] = opts.orgs;
+  const perOrg: string[] = [];
+  for (const orgs of [small, large]) {
+    const stub = await startStubAdminApi({ orgs, latencyMs: 1 });
+    try {
+      const env = {
+        ENVIRONMENT: "sandbox",
+        GCP_PROJECT_ID: "sandbox-project",
+        API_SERVICE_URL: stub.url,
+        CA_ROOT_API_KEY: "bench-stub-key",
+        ...cache,
+      };
+      const peaks: number[] = [];
+      for (let i = 0; i < Math.max(1, opts.minRounds); i++) {
+        peaks.push(await peakMiB([main, "org-sync-all", "--concurrency", "32"], env));
+      }
+      samples.set(`org-sync-all, ${orgs.toLocaleString("en")} orgs (stub, --concurrency 32)`, peaks);
+    } finally {
+      await stub.close();
+    }
+  }
+  const median = (label: string) => {
+    const s = [...(samples.get(label) ?? [])].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)] ?? Number.NaN;
+  };
+  const label = (n: number) => `org-sync-all, ${n.toLocaleString("en")} orgs (stub, --concurrency 32)`;
+  const slopeKiB = ((median(label(large)) - median(label(small))) * MIB) / (large - small);
+  perOrg.push(
+    `org-sync-all's peak grows by ${slopeKiB.toFixed(2)} KiB per organisation between ${small.toLocaleString("en")} and ${large.toLocaleString("en")} orgs (medians; the org list itself, one slug per org, is part of it).`,
+  );
+  return {
+    id: "memory",
+    title: "Peak memory of a job",
+    measures:
+      "peak RSS (MiB) of one process, run to completion from the image layout (jobs against the sandbox in its own process; org-sync-all also against a stub)",
+    ratioMeans: "overhead: median MiB of the case ÷ median MiB of bare `node -e 0`, same run",
+    cases: toCases(samples, MEMORY_BASELINE, "MiB"),
+    notes: [
+      ...perOrg,
+      "Peak RSS from process.resourceUsage().maxRSS at exit, through a preload every case (the baseline too) gets. Target: HTTP jobs ≤ 1.8× bare Node.",
+      "Logs at the default level (info: org-sync-all writes a line per org), read by the bench as Cloud Run's log agent would.",
+    ],
+    durationMs: performance.now() - started,
+  };
+}
