@@ -31,12 +31,10 @@ export async function benchImageSize(layout: ImageLayout, opts: { top: number })
   const { top, packages } = await sizes(layout);
   const rows = [
     ...[...top].map(([entry, bytes]) => ({ what: `${entry}/ (layout entry)`, size: kib(bytes) })),
-    ...packages
-      .slice(0, opts.top)
-      .map(([name, bytes]) => ({
-        what: `node_modules/${name} (installed: outside the bundle)`,
-        size: kib(bytes),
-      })),
+    ...packages.slice(0, opts.top).map(([name, bytes]) => ({
+      what: `node_modules/${name} (installed: outside the bundle)`,
+      size: kib(bytes),
+    })),
     ...layout.bundled
       .slice(0, opts.top)
       .map(([name, bytes]) => ({ what: `${name} (in the bundle)`, size: kib(bytes) })),

@@ -1,6 +1,6 @@
 /**
  * The benchmarks, in one command: `npm run bench` (= `npx tsx bench/run.ts`), `--quick` for a short run,
- * `--only cold-start,http-client` for some of them. Writes bench/RESULTS.md and bench/results.json with
+ * `--only start-up,memory` for some of them. Writes bench/RESULTS.md and bench/results.json with
  * the machine, and per case the median, p10, p90 and the ratio against a baseline measured in the same
  * run. Progress goes to stderr as one JSON line per event. Exit 1 when a benchmark could not run (the
  * others are still reported). Only 127.0.0.1 is used; every loop is bounded by a count and a time budget.

@@ -4,6 +4,9 @@ import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { benchImageSize } from "../../bench/image-size.ts";
+import { benchMemory } from "../../bench/memory.ts";
+import { benchStartUp } from "../../bench/start-up.ts";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
 import {
   buildImageLayout,
@@ -118,4 +121,20 @@ describe("the image layout", () => {
       expect(await runFromLayout(layout, job, env)).toMatchObject({ job, status: "succeeded" });
     }
   });
+
+  // The smoke form of the start-up, memory and image-size benchmarks (npm run bench): they run against this
+  // layout and report; their figures are never asserted.
+  it("feeds the start-up, memory and image-size benchmarks", async () => {
+    const once = { rounds: 1, minRounds: 1, budgetMs: 1 };
+    const startUp = await benchStartUp(layout, { ...once, jobs: [["quota-reset"]] });
+    expect(startUp.cases.map((c) => c.label)).toContain("quota-reset → first request");
+    const memory = await benchMemory(layout, sandbox.env, {
+      ...once,
+      orgs: [5, 10],
+      jobs: [["stale-cleanup"]],
+    });
+    expect(memory.cases.every((c) => c.stats.median > 0)).toBe(true);
+    const size = await benchImageSize(layout, { top: 3 });
+    expect(size.headline).toMatch(/MiB in \d+ files/);
+  }, 60_000);
 });
