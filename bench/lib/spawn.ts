@@ -8,8 +8,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 const TIMEOUT_MS = 60_000;
-/** Loaded with --import: prints the process's peak RSS (KiB) on stderr when it exits. */
-export const RSS_PRELOAD = `data:text/javascript,process.on("exit",()=>process.stderr.write("\\nbench-maxrss-kib="+process.resourceUsage().maxRSS+"\\n"))`;
+/**
+ * Loaded with --import: prints the process's peak RSS (KiB) on stderr when it exits. Linux's VmHWM, not
+ * getrusage's maxRSS: a spawned child's maxRSS starts at its PARENT's peak (the kernel carries the
+ * pre-exec memory's high-water mark over exec), which would make every child look as big as the bench.
+ */
+export const RSS_PRELOAD = `data:text/javascript,process.on("exit",()=>{let k=process.resourceUsage().maxRSS;try{k=Number(/VmHWM:\\s+(\\d+)/.exec(process.getBuiltinModule("node:fs").readFileSync("/proc/self/status","utf8"))[1])}catch{}process.stderr.write("\\nbench-maxrss-kib="+k+"\\n")})`;
 
 export interface Ran {
   ms: number;
