@@ -46,9 +46,12 @@ export interface MigrationPlan {
   missing: string[];
 }
 
+/** Code-point order: the same on every machine (localeCompare follows the locale, and loads ICU's data). */
+const byCodePoint = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+
 /** Numeric prefix, then suffix ("" before "a"), then name. */
 export const compareMigrations = (a: MigrationFile, b: MigrationFile): number =>
-  a.number - b.number || a.suffix.localeCompare(b.suffix) || a.filename.localeCompare(b.filename);
+  a.number - b.number || byCodePoint(a.suffix, b.suffix) || byCodePoint(a.filename, b.filename);
 
 /** Read every `*.sql` file of `dir`; a `.sql` file that does not follow the naming rule is refused. */
 export async function readMigrations(dir: string | URL): Promise<MigrationFile[]> {
