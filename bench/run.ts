@@ -1,24 +1,37 @@
 /**
  * The benchmarks, in one command: `npm run bench` (= `npx tsx bench/run.ts`), `--quick` for a short run,
- * `--only cold-start,http-client` for some of them. Writes bench/RESULTS.md and bench/results.json with
+ * `--only start-up,memory` for some of them. Writes bench/RESULTS.md and bench/results.json with
  * the machine, and per case the median, p10, p90 and the ratio against a baseline measured in the same
  * run. Progress goes to stderr as one JSON line per event. Exit 1 when a benchmark could not run (the
  * others are still reported). Only 127.0.0.1 is used; every loop is bounded by a count and a time budget.
  */
+
+import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { benchColdStart } from "./cold-start.ts";
+import { buildImageLayout, type ImageLayout } from "../tools/image-layout.ts";
 import { benchHttpClient } from "./http-client.ts";
+import { benchImageSize } from "./image-size.ts";
 import { describeMachine, loadNow } from "./lib/machine.ts";
 import { runOrgSync } from "./lib/org-sync-run.ts";
 import { type Report, writeReport } from "./lib/report.ts";
 import type { BenchResult } from "./lib/result.ts";
 import { type SandboxProcess, startSandboxProcess } from "./lib/sandbox-process.ts";
 import { startStubAdminApi } from "./lib/stub-admin-api.ts";
+import { benchMemory } from "./memory.ts";
 import { benchOrgSync } from "./org-sync.ts";
 import { benchReliability } from "./reliability.ts";
+import { benchStartUp } from "./start-up.ts";
 
-const IDS = ["cold-start", "http-client", "org-sync-stub", "org-sync-reference", "reliability"] as const;
+const IDS = [
+  "start-up",
+  "image-size",
+  "memory",
+  "http-client",
+  "org-sync-stub",
+  "org-sync-reference",
+  "reliability",
+] as const;
 type Id = (typeof IDS)[number];
 
 /**
@@ -31,7 +44,8 @@ const SETTINGS = {
     latencyMs: 20,
     reference: { rounds: 3, minRounds: 3, budgetMs: 90_000 },
     stub: { rounds: 5, minRounds: 3, budgetMs: 20_000 },
-    coldStart: { rounds: 10, minRounds: 5, budgetMs: 15_000 },
+    startUp: { rounds: 15, minRounds: 7, budgetMs: 60_000 },
+    memory: { rounds: 5, minRounds: 3, budgetMs: 60_000, orgs: [1_000, 10_000] as const },
     http: { batch: 1000, rounds: 15, minRounds: 7, budgetMs: 12_000 },
   },
   quick: {
@@ -39,7 +53,8 @@ const SETTINGS = {
     latencyMs: 20,
     reference: { rounds: 1, minRounds: 1, budgetMs: 10_000 },
     stub: { rounds: 1, minRounds: 1, budgetMs: 5_000 },
-    coldStart: { rounds: 3, minRounds: 1, budgetMs: 8_000 },
+    startUp: { rounds: 2, minRounds: 1, budgetMs: 8_000 },
+    memory: { rounds: 1, minRounds: 1, budgetMs: 5_000, orgs: [100, 1_000] as const },
     http: { batch: 100, rounds: 3, minRounds: 1, budgetMs: 4_000 },
   },
 } as const;
@@ -95,7 +110,18 @@ async function main(argv: string[]): Promise<number> {
     }
   };
 
-  await step("cold-start", () => benchColdStart(s.coldStart));
+  // The image's runtime layout (as the Dockerfile builds it), shared by start-up, image-size and memory.
+  let layout: ImageLayout | undefined;
+  const getLayout = async () => {
+    if (!layout) {
+      const t = performance.now();
+      layout = await buildImageLayout();
+      log("image layout built", { dir: layout.dir, seconds: Math.round((performance.now() - t) / 100) / 10 });
+    }
+    return layout;
+  };
+  await step("start-up", async () => benchStartUp(await getLayout(), s.startUp));
+  await step("image-size", async () => benchImageSize(await getLayout(), { top: 12 }));
   await step("http-client", () => benchHttpClient(s.http));
   await step("org-sync-stub", async () => {
     const stub = await startStubAdminApi({ orgs: s.orgs, latencyMs: s.latencyMs });
@@ -124,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
 
   let sandbox: SandboxProcess | undefined;
   try {
-    if (opts.only.has("org-sync-reference") || opts.only.has("reliability")) {
+    if (opts.only.has("org-sync-reference") || opts.only.has("reliability") || opts.only.has("memory")) {
       const t = performance.now();
       sandbox = await startSandboxProcess({ orgs: s.orgs });
       const startMs = performance.now() - t;
@@ -137,6 +163,8 @@ async function main(argv: string[]): Promise<number> {
       });
       const box = sandbox;
       const setup = `Sandbox (separate process) started in ${(startMs / 1000).toFixed(1)} s; an untimed first run (creating ${warm.synced} orgs' tables) took ${(warm.ms / 1000).toFixed(1)} s, so every timed run finds all orgs unchanged.`;
+      // Before the fault rules of the next two: every job runs to completion against a healthy sandbox.
+      await step("memory", async () => benchMemory(await getLayout(), box.env, s.memory));
       await step("org-sync-reference", async () => {
         await box.setFaults([{ route: SYNC_ROUTE, latencyMs: s.latencyMs }]);
         return benchOrgSync({
@@ -159,7 +187,7 @@ async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    for (const id of ["org-sync-reference", "reliability"] as const) {
+    for (const id of ["memory", "org-sync-reference", "reliability"] as const) {
       if (opts.only.has(id) && !results.some((r) => r.id === id) && !failures.some((f) => f.id === id)) {
         failures.push({ id, error: `sandbox: ${message}` });
       }
@@ -167,6 +195,7 @@ async function main(argv: string[]): Promise<number> {
     log("sandbox failed", { severity: "ERROR", error: message });
   } finally {
     await sandbox?.stop();
+    if (layout) await rm(layout.dir, { recursive: true, force: true });
   }
 
   machine.loadEnd = loadNow();

@@ -1,6 +1,8 @@
 /**
- * The catalog: every job of the suite, validated at load. The single source of names, schedules,
- * timeouts, retries and resources — provisioning, the README tables and the entrypoint all read it.
+ * The catalog: every job of the suite, checked when this module loads (definitions, unique names, each
+ * folder against its schedule). The single source of names, schedules, timeouts, retries and resources —
+ * provisioning, the README tables and the tests read it, so a bad job file fails them all. The container
+ * entrypoint does not load this module: it imports only the job it runs (jobs/files.ts).
  *
  * @example
  * import { catalog, getJob } from "../jobs/index.ts";
@@ -8,21 +10,10 @@
  */
 import { buildCatalog } from "../src/runtime/catalog.ts";
 import type { AnyJob } from "../src/runtime/job.ts";
-import alerts from "./daily/alerts.ts";
-import quotaCleanup from "./daily/quota-cleanup.ts";
-import quotaReset from "./daily/quota-reset.ts";
-import staleCleanup from "./daily/stale-cleanup.ts";
-import bootstrap from "./manual/bootstrap.ts";
-import migrate from "./manual/migrate.ts";
-import orgSyncAll from "./manual/org-sync-all.ts";
-import quotaMonthly from "./monthly/quota-monthly.ts";
+import { loadJobsByFolder } from "./files.ts";
 
-/** In release order (manual), then by time of day (daily), then monthly. */
-export const catalog: readonly AnyJob[] = buildCatalog({
-  manual: [migrate, bootstrap, orgSyncAll],
-  daily: [quotaReset, quotaCleanup, staleCleanup, alerts],
-  monthly: [quotaMonthly],
-});
+/** In release order (manual), then by time of day (daily), then monthly: as listed in jobs/files.ts. */
+export const catalog: readonly AnyJob[] = buildCatalog(await loadJobsByFolder());
 
 /** The job named `name`, or undefined (the entrypoint then lists the jobs and exits 2). */
 export const getJob = (name: string): AnyJob | undefined => catalog.find((job) => job.name === name);

@@ -2,11 +2,18 @@
  * The container entrypoint: `node src/main.ts <job> [flags]` (locally `npm run job -- <job> [flags]`).
  * The only place that touches `process`: argv, env, stdout/stderr, signals and the exit code. Everything
  * else is in src/runtime/runner.ts, which tests drive directly. Exit codes are documented there.
+ *
+ * Start-up is part of every scheduled run, so this file loads only what the invocation needs: the one job
+ * it runs (jobs/files.ts), every job only to list them, none for `--version`. The catalog's checks
+ * (jobs/index.ts) run in the tests and at provisioning, not here.
  */
-import { catalog } from "../jobs/index.ts";
-import { secretValues } from "./runtime/config.ts";
+import { isJobName, loadJobs } from "../jobs/files.ts";
 import { createRedactor } from "./runtime/logger.ts";
 import { runEntrypoint, type StopSignal } from "./runtime/runner.ts";
+
+const argv = process.argv.slice(2);
+const [first] = argv;
+const catalog = first === "--version" ? [] : await loadJobs(isJobName(first) ? [first] : undefined);
 
 /**
  * After the runner returns, give stdout a moment to flush, then exit even if a stray handle lingers
@@ -15,7 +22,7 @@ import { runEntrypoint, type StopSignal } from "./runtime/runner.ts";
 const exitAfterMs = (code: number) => (code >= 128 ? 200 : 2_000);
 
 let signals = 0;
-const code = await runEntrypoint(process.argv.slice(2), {
+const code = await runEntrypoint(argv, {
   catalog,
   env: process.env,
   stdout: process.stdout,
@@ -32,8 +39,9 @@ const code = await runEntrypoint(process.argv.slice(2), {
     process.on("SIGTERM", on("SIGTERM"));
     process.on("SIGINT", on("SIGINT"));
   },
-}).catch((error: unknown) => {
+}).catch(async (error: unknown) => {
   // A bug in the runner itself (it handles every job error): still one JSON line, still exit 1.
+  const { secretValues } = await import("./runtime/config.ts");
   const redact = createRedactor(secretValues(process.env));
   const message = redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   process.stdout.write(`${JSON.stringify({ severity: "ERROR", message: `Runner crashed: ${message}` })}\n`);

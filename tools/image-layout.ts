@@ -1,7 +1,8 @@
 /**
  * Builds the runtime layout of the Dockerfile without a container engine: the same steps as its build
- * stage (compile with tsconfig.build.json, production-only `npm ci`) and the same files its runtime stage
- * copies (package.json, node_modules, dist, migrations) into one folder.
+ * stage (bundle with tools/bundle.ts, production-only `npm ci`), the same files its runtime stage
+ * copies (package.json, node_modules, dist, migrations) into one folder, and the same warm-up of Node's
+ * compile cache (`COMPILE_CACHE_DIR`, filled by `WARM_COMPILE_CACHE`).
  *
  * The build context is what git tracks, filtered by .dockerignore (as Cloud Build gets it: a trigger clones
  * the repository, `gcloud builds submit` uploads what .gcloudignore — i.e. .gitignore — lets through): a
@@ -19,6 +20,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from "node:f
 import { tmpdir } from "node:os";
 import { dirname, join, matchesGlob, relative, resolve } from "node:path";
 import { promisify } from "node:util";
+import { type BundleInputs, bundle } from "./bundle.ts";
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, "..");
@@ -31,6 +33,8 @@ export interface ImageLayout {
   entries: string[];
   /** Every file path relative to `dir` (for content checks). */
   files: string[];
+  /** What the bundle holds, in bytes per package (tools/bundle.ts). */
+  bundled: BundleInputs;
 }
 
 async function walk(dir: string, root = dir, out: string[] = []): Promise<string[]> {
@@ -75,26 +79,17 @@ export async function buildContextFiles(root = repo): Promise<string[]> {
 export async function buildImageLayout(into?: string): Promise<ImageLayout> {
   const dir = into ?? (await mkdtemp(join(tmpdir(), "scheduler-jobs-image-")));
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  // The build context, in a folder of its own (node_modules linked for the compiler's type imports).
+  // The build context, in a folder of its own (node_modules linked for the bundler's package imports).
   const context = await mkdtemp(join(tmpdir(), "scheduler-jobs-context-"));
+  let bundled: BundleInputs;
   try {
     for (const file of await buildContextFiles()) {
       await mkdir(dirname(join(context, file)), { recursive: true });
       await cp(join(repo, file), join(context, file));
     }
     await symlink(join(repo, "node_modules"), join(context, "node_modules"));
-    // Build stage: compile exactly what the Dockerfile compiles, from the context.
-    await run(
-      process.execPath,
-      [
-        join(repo, "node_modules/typescript/bin/tsc"),
-        "-p",
-        "tsconfig.build.json",
-        "--outDir",
-        join(dir, "dist"),
-      ],
-      { cwd: context },
-    );
+    // Build stage: bundle exactly what the Dockerfile bundles, from the context.
+    ({ inputs: bundled } = await bundle(join(dir, "dist"), context));
     await cp(join(context, "migrations"), join(dir, "migrations"), { recursive: true });
   } finally {
     await rm(context, { recursive: true, force: true });
@@ -106,12 +101,46 @@ export async function buildImageLayout(into?: string): Promise<ImageLayout> {
     cwd: dir,
     maxBuffer: 16 * 1024 * 1024,
   });
+  await run("sh", ["-c", PRUNE_NODE_MODULES], { cwd: dir });
   // The runtime stage copies package.json, node_modules, dist and migrations (from the context): nothing else.
   await rm(join(dir, "package-lock.json"));
+  await warmCompileCache(dir);
   const files = await walk(dir);
   let bytes = 0;
   for (const file of files) bytes += (await stat(join(dir, file))).size;
-  return { dir, bytes, entries: (await readdir(dir)).sort(), files };
+  return { dir, bytes, entries: (await readdir(dir)).sort(), files, bundled };
+}
+
+/**
+ * Deletes what no running job reads from the installed dependencies: source maps (nothing loads them
+ * without --enable-source-maps, and they map to code the image does not ship) and type declarations.
+ * The Dockerfile's build stage runs this same line (the layout test checks it).
+ */
+export const PRUNE_NODE_MODULES = `find node_modules -type f "(" -name "*.map" -o -name "*.d.ts" -o -name "*.d.cts" -o -name "*.d.mts" ")" -delete`;
+
+/** Node's compile cache in the image (the Dockerfile's NODE_COMPILE_CACHE), relative to its root. */
+export const COMPILE_CACHE_DIR = ".node-compile-cache";
+
+/** Imports every chunk of the bundle (compiling it, and the libraries it loads from node_modules). */
+export const IMPORT_CHUNKS = `for (const f of (await import("node:fs")).readdirSync("dist/chunks")) await import(process.cwd() + "/dist/chunks/" + f)`;
+
+/**
+ * What the Dockerfile runs from the image's root to fill the compile cache (as the jobs' user: Node keys
+ * the cache by user id): `--help` compiles the entrypoint and every job, IMPORT_CHUNKS the rest. The
+ * Dockerfile holds these same arguments (the layout test checks it).
+ */
+export const WARM_COMPILE_CACHE: readonly (readonly string[])[] = [
+  ["dist/src/main.js", "--help"],
+  ["--input-type=module", "-e", IMPORT_CHUNKS],
+];
+
+async function warmCompileCache(dir: string): Promise<void> {
+  for (const args of WARM_COMPILE_CACHE) {
+    await run(process.execPath, [...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, NODE_COMPILE_CACHE: join(dir, COMPILE_CACHE_DIR) },
+    });
+  }
 }
 
 /** Runs `<job>` from the layout (cwd "/", as nothing may depend on it) with `env`; its summary log line. */
@@ -122,7 +151,7 @@ export async function runFromLayout(
 ) {
   const { stdout } = await run(process.execPath, [join(layout.dir, "dist/src/main.js"), job], {
     cwd: "/",
-    env,
+    env: { NODE_COMPILE_CACHE: join(layout.dir, COMPILE_CACHE_DIR), ...env },
   });
   const last = stdout.trim().split("\n").at(-1) ?? "{}";
   return JSON.parse(last) as { status?: string; message?: string };

@@ -13,7 +13,7 @@
  * });
  */
 import { BigQuery, type BigQueryOptions } from "@google-cloud/bigquery";
-import { googleAuthLibrary } from "google-gax";
+import { PassThroughClient } from "google-auth-library";
 import { PermanentError, RetryableError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 
@@ -57,8 +57,7 @@ export function createBigQueryClient(opts: BigQueryClientOptions): BigQueryClien
     ...(opts.apiUrl
       ? {
           apiEndpoint: opts.apiUrl.replace(/\/+$/, ""),
-          // google-gax's copy of google-auth-library may differ from BigQuery's by version: same runtime shape.
-          authClient: new googleAuthLibrary.PassThroughClient() as unknown as BigQueryOptions["authClient"],
+          authClient: new PassThroughClient() as unknown as BigQueryOptions["authClient"],
         }
       : {}),
   });

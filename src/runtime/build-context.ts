@@ -9,7 +9,7 @@ import type { BigQueryClient } from "./bigquery.ts";
 import type { RuntimeConfig } from "./config.ts";
 import type { Clock, JobContext } from "./context.ts";
 import { ConfigError } from "./errors.ts";
-import { createHttpClient, type HttpClient } from "./http.ts";
+import type { HttpClient, HttpClientOptions } from "./http.ts";
 import type { AnyJob, Dependency } from "./job.ts";
 import type { Logger } from "./logger.ts";
 import { ADMIN_API_MAX_WAIT_MS } from "./retry-budget.ts";
@@ -26,6 +26,7 @@ export interface BuiltContext {
 }
 
 type Modules = {
+  http?: typeof import("./http.ts");
   adminApi?: typeof import("./admin-api.ts");
   supabase?: typeof import("./supabase.ts");
   bigquery?: typeof import("./bigquery.ts");
@@ -56,17 +57,25 @@ export async function buildContext(input: {
 }): Promise<BuiltContext> {
   const { job, config, log, clock, signal } = input;
   const uses = new Set<Dependency>(job.uses);
+  const [httpModule, adminApi, supabaseModule, bigqueryModule] = await Promise.all([
+    uses.has("admin-api") || uses.has("supabase") ? import("./http.ts") : undefined,
+    uses.has("admin-api") ? import("./admin-api.ts") : undefined,
+    uses.has("supabase") ? import("./supabase.ts") : undefined,
+    uses.has("bigquery") ? import("./bigquery.ts") : undefined,
+  ]);
   const modules: Modules = {
-    adminApi: uses.has("admin-api") ? await import("./admin-api.ts") : undefined,
-    supabase: uses.has("supabase") ? await import("./supabase.ts") : undefined,
-    bigquery: uses.has("bigquery") ? await import("./bigquery.ts") : undefined,
+    http: httpModule,
+    adminApi,
+    supabase: supabaseModule,
+    bigquery: bigqueryModule,
   };
   const pools: HttpClient[] = [];
   // Config already refused plain http outside the sandbox and loopback; in the sandbox a service may sit
   // on a non-loopback host name (a container network), so the client must not refuse it again.
   const allowInsecure = config.environment === "sandbox";
-  const http = (options: Parameters<typeof createHttpClient>[0]) => {
-    const client = createHttpClient({ allowInsecure, ...options });
+  const http = (options: HttpClientOptions) => {
+    if (!modules.http) throw new Error("HTTP client used by a job that declares no HTTP dependency");
+    const client = modules.http.createHttpClient({ allowInsecure, ...options });
     pools.push(client);
     return client;
   };

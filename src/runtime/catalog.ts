@@ -1,121 +1,26 @@
 /**
- * The catalog: every job in one ordered, validated list, and the cron arithmetic around it
- * (Cloud Scheduler's cron dialect, next run times, "does this daily job really fire daily").
- *
- * Cron is evaluated by cron-parser in the job's own time zone; nothing here hand-parses cron values.
+ * The catalog: every job in one ordered, checked list. `buildCatalog` is the one place the job files are
+ * proven: each definition (./job-checks.ts), unique names, and each folder against its schedule (it steps
+ * every cron through a sample period, ./schedule.ts). jobs/index.ts runs it when the catalog loads, for
+ * the tests, the README and provisioning; the container entrypoint loads only the job it runs
+ * (jobs/files.ts) and checks nothing that cannot change between builds.
  *
  * @example
  * const catalog = buildCatalog({ manual: [migrate], daily: [quotaReset], monthly: [quotaMonthly] });
  * nextRuns(quotaReset, new Date("2026-11-22T12:00:00Z"), 2); // [2026-11-23T00:00Z, 2026-11-24T00:00Z]
  */
-import { CronExpressionParser } from "cron-parser";
-import type { AnyJob, Category } from "./job.ts";
-import { JobDefinitionError } from "./job.ts";
+import type { AnyJob, Category, JobSpec } from "./job.ts";
+import { specOf } from "./job.ts";
+import { JobDefinitionError, specProblems } from "./job-checks.ts";
+import { folderProblem } from "./schedule.ts";
 
-const ZONES = new Set([...Intl.supportedValuesOf("timeZone"), "UTC", "Etc/UTC"]);
-
-/** Why `zone` is not an IANA time zone Cloud Scheduler accepts, or null when it is. */
-export function timeZoneProblem(zone: string): string | null {
-  return ZONES.has(zone) ? null : `"${zone}" is not an IANA time zone (e.g. "Etc/UTC", "Europe/Berlin")`;
-}
-
-const NAMES = /JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|SUN|MON|TUE|WED|THU|FRI|SAT/gi;
-
-/**
- * Why `cron` is not a schedule Cloud Scheduler accepts (unix-cron: five fields, no seconds, no macros,
- * none of the Quartz extensions L W # ? H), or null. Value ranges are checked by cron-parser.
- */
-export function cronProblem(cron: string, timeZone = "Etc/UTC"): string | null {
-  const text = cron.trim();
-  if (text.startsWith("@"))
-    return `"${cron}": macros like @daily are not accepted by Cloud Scheduler; write "0 0 * * *"`;
-  const fields = text.split(/\s+/);
-  if (fields.length !== 5) {
-    return `"${cron}" has ${fields.length} fields; Cloud Scheduler wants 5 (minute hour day-of-month month day-of-week), no seconds`;
-  }
-  for (const field of fields) {
-    if (!/^[0-9A-Za-z*,/-]+$/.test(field) || /[A-Za-z]/.test(field.replace(NAMES, ""))) {
-      return `"${cron}": field "${field}" uses syntax Cloud Scheduler does not accept (only digits, names, * , - /)`;
-    }
-  }
-  try {
-    CronExpressionParser.parse(text, { tz: timeZone });
-  } catch (error) {
-    return `"${cron}": ${(error as Error).message}`;
-  }
-  return null;
-}
-
-/** Calendar day (`YYYY-MM-DD`) of `date` in `timeZone`. */
-function localDay(date: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  }).format(date);
-}
-
-/**
- * How often a schedule fires per calendar day and per calendar month (in its zone) between `from` and
- * `to`: `{ daysWithRuns, maxPerDay, monthsWithRuns, maxPerMonth }`. Counting stops after `maxFires`,
- * which is enough to prove a schedule too frequent (cron-parser takes ~0.5 ms per step; this runs at load).
- */
-export function firingProfile(cron: string, timeZone: string, from: string, to: string, maxFires: number) {
-  const days = new Map<string, number>();
-  // Iterate from a day early to a day late, then keep only local days in [from, to): zone offsets
-  // cannot cut the first or last day short.
-  const start = new Date(Date.parse(`${from}T00:00:00Z`) - 86_400_000);
-  const end = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000);
-  const it = CronExpressionParser.parse(cron, { tz: timeZone, currentDate: start, endDate: end });
-  for (let fires = 0; it.hasNext() && fires < maxFires; fires++) {
-    const day = localDay(it.next().toDate(), timeZone);
-    if (day >= from && day < to) days.set(day, (days.get(day) ?? 0) + 1);
-  }
-  const months = new Map<string, number>();
-  for (const [day, n] of days) months.set(day.slice(0, 7), (months.get(day.slice(0, 7)) ?? 0) + n);
-  return {
-    daysWithRuns: days.size,
-    maxPerDay: Math.max(0, ...days.values()),
-    monthsWithRuns: months.size,
-    maxPerMonth: Math.max(0, ...months.values()),
-  };
-}
-
-/**
- * Sample periods. Daily: March–April 2026 (61 days, including the US and EU spring DST changes, so a
- * schedule that a zone's DST change would double or drop is caught). Monthly: all of 2026.
- */
-const DAILY_SAMPLE = { from: "2026-03-01", to: "2026-05-01", days: 61 };
-const MONTHLY_SAMPLE = { from: "2026-01-01", to: "2027-01-01" };
-
-/** Why a job's schedule disagrees with the folder it lives in, or null. */
-function folderProblem(job: AnyJob, category: Category): string | null {
-  if (category === "manual") {
-    return job.schedule
-      ? `job "${job.name}": schedule: jobs in jobs/manual have no schedule; move it or remove the schedule`
-      : null;
-  }
-  if (!job.schedule) return `job "${job.name}": schedule: jobs in jobs/${category} need a schedule`;
-  const { cron, timeZone } = job.schedule;
-  const daily = DAILY_SAMPLE;
-  const p =
-    category === "daily"
-      ? firingProfile(cron, timeZone, daily.from, daily.to, daily.days + 4)
-      : firingProfile(cron, timeZone, MONTHLY_SAMPLE.from, MONTHLY_SAMPLE.to, 16);
-  const ok =
-    category === "daily"
-      ? p.daysWithRuns === daily.days && p.maxPerDay === 1
-      : p.monthsWithRuns === 12 && p.maxPerMonth === 1;
-  if (ok) return null;
-  const want = category === "daily" ? "exactly once every day" : "exactly once every month";
-  return `job "${job.name}": schedule.cron: "${cron}" (${timeZone}) is in jobs/${category} but does not fire ${want} (sampled: ${p.daysWithRuns} days with runs, up to ${p.maxPerDay} a day, ${p.monthsWithRuns} months, up to ${p.maxPerMonth} a month)`;
-}
+export { nextRuns } from "./schedule.ts";
 
 export type CatalogInput = Record<Category, readonly AnyJob[]>;
 
 /**
- * Check names are unique and each folder agrees with its jobs' schedules; return the jobs in order
+ * Check every definition, that names are unique and that each folder agrees with its jobs' schedules;
+ * return the jobs in order
  * (manual, daily, monthly, each as listed). Throws `JobDefinitionError` listing every problem.
  */
 export function buildCatalog(input: CatalogInput): readonly AnyJob[] {
@@ -130,6 +35,14 @@ export function buildCatalog(input: CatalogInput): readonly AnyJob[] {
           `job "${job.name}": name: defined twice (jobs/${first} and jobs/${category}); names must be unique`,
         );
       seen.set(job.name, category);
+      const spec = specOf(job);
+      problems.push(
+        ...(spec
+          ? specProblems(spec as JobSpec)
+          : [
+              `job "${job.name}": (definition): not made by defineJob; write \`export default defineJob({...})\``,
+            ]),
+      );
       const problem = folderProblem(job, category);
       if (problem) problems.push(problem);
       jobs.push(job);
@@ -167,13 +80,3 @@ export type SerializedJob = ReturnType<typeof serializeJob>;
 
 /** @example JSON.stringify(serializeCatalog(catalog), null, 2) */
 export const serializeCatalog = (catalog: readonly AnyJob[]): SerializedJob[] => catalog.map(serializeJob);
-
-/**
- * The next `n` run times of a scheduled job strictly after `from`, in its time zone; [] for manual jobs.
- * @example nextRuns(getJob("quota-monthly"), new Date("2026-11-22T00:00:00Z"), 1) // [2026-12-01T00:05:00Z]
- */
-export function nextRuns(job: Pick<AnyJob, "schedule">, from: Date, n: number): Date[] {
-  if (!job.schedule) return [];
-  const it = CronExpressionParser.parse(job.schedule.cron, { tz: job.schedule.timeZone, currentDate: from });
-  return it.take(n).map((d) => d.toDate());
-}

@@ -9,8 +9,10 @@ import { ENVIRONMENTS, type Environment, type EnvironmentName, isEnvironmentName
 import { ConfigError } from "./errors.ts";
 import type { AnyJob } from "./job.ts";
 import type { LogLevel } from "./logger.ts";
+import { readRelease } from "./release.ts";
 
 export { CONFIG_KEYS, type ConfigKeyDoc, configReferenceMarkdown } from "./config-keys.ts";
+export { readRelease } from "./release.ts";
 
 export interface RuntimeConfig {
   environment: EnvironmentName;
@@ -184,11 +186,6 @@ function toRuntimeConfig(job: AnyJob, v: Parsed): RuntimeConfig {
     bigquery: uses.has("bigquery") ? { projectId: project, apiUrl: str(v.BIGQUERY_API_URL) ?? null } : null,
     secrets,
   };
-}
-
-/** RELEASE_VERSION and GIT_COMMIT ("dev" when unset), for `--version` and the `release` log label. */
-export function readRelease(env: Record<string, unknown>): { version: string; commit: string } {
-  return { version: str(env.RELEASE_VERSION) || "dev", commit: str(env.GIT_COMMIT) || "dev" };
 }
 
 /** Values of secret keys found in a raw environment, to redact even when the config did not parse. */

@@ -12,8 +12,10 @@
  *   async run(ctx) { ... return { status: "succeeded", message: "...", summary: {...} }; },
  * });
  *
- * `defineJob` validates (zod, messages name the job and field) and fills every default, so the
- * catalog compares with `toEqual` and a test can call `job.run(ctx)` directly.
+ * `defineJob` fills every default and returns plain data, so the catalog compares with `toEqual` and a
+ * test can call `job.run(ctx)` directly. It does not validate: a job file is static code, checked once
+ * by the catalog (`buildCatalog` in jobs/index.ts, loaded by the tests, the README generator and
+ * provisioning), not on every start of a container (see ./job-checks.ts).
  */
 import type { z } from "zod";
 import type { RouteName } from "./admin-api.ts";
@@ -135,10 +137,60 @@ export interface JobDefinition<S extends FlagSpecs = FlagSpecs, E extends z.ZodO
 // biome-ignore lint/suspicious/noExplicitAny: the catalog holds jobs of every flag shape
 export type AnyJob = JobDefinition<any, any>;
 
-export {
-  defineJob,
-  JOB_DEFAULTS,
-  JobDefinitionError,
-  MAX_JOB_NAME_LENGTH,
-  resourceProblem,
-} from "./define-job.ts";
+/**
+ * The defaults `defineJob` fills in, in one place.
+ * Resources: the jobs only make HTTP calls and hold at most a page of orgs in memory, so 1 vCPU and
+ * 512Mi (the smallest memory Cloud Run's second-generation environment allows with 1 vCPU) is plenty;
+ * the old 2–4 Gi settings bought nothing but cost.
+ */
+export const JOB_DEFAULTS = {
+  resources: { cpu: "1", memory: "512Mi" } satisfies Resources,
+  tasks: 1,
+  /** 0 = Cloud Run runs every task at once; with one task it makes no difference. */
+  parallelism: 0,
+  trigger: { retryCount: 1, attemptDeadlineSeconds: 180, paused: false } satisfies TriggerSettings,
+} as const;
+
+/** The spec each job was defined from, so the catalog's check sees exactly what the file wrote. */
+const specs = new WeakMap<object, JobSpec>();
+
+/** The spec `job` was defined from (undefined for an object not made by `defineJob`). */
+export const specOf = (job: AnyJob): JobSpec | undefined => specs.get(job);
+
+/**
+ * Fill every default; no validation here (see the file comment).
+ *
+ * @example
+ * export default defineJob({
+ *   name: "stale-cleanup", description: "Fix stale quota rows.", uses: ["admin-api"],
+ *   schedule: { cron: "0 2 * * *", timeZone: "Etc/UTC" }, timeoutSeconds: 600, retries: 1,
+ *   async run(ctx) { return { status: "succeeded", message: "done" }; },
+ * });
+ */
+export function defineJob<S extends FlagSpecs = Record<never, FlagSpec>, E extends z.ZodObject = z.ZodObject>(
+  spec: JobSpec<S, E>,
+): JobDefinition<S, E> {
+  const scheduled = spec.schedule !== undefined;
+  const job: JobDefinition<S, E> = {
+    name: spec.name,
+    description: spec.description,
+    schedule: spec.schedule ? { cron: spec.schedule.cron, timeZone: spec.schedule.timeZone } : null,
+    timeoutSeconds: spec.timeoutSeconds,
+    retries: spec.retries,
+    resources: { ...JOB_DEFAULTS.resources, ...spec.resources },
+    tasks: spec.tasks ?? JOB_DEFAULTS.tasks,
+    parallelism: spec.parallelism ?? JOB_DEFAULTS.parallelism,
+    trigger: scheduled ? { ...JOB_DEFAULTS.trigger, ...spec.trigger } : null,
+    // Scheduler delivery is at-least-once and a slow run can overlap the next tick: scheduled jobs skip.
+    // A manual job started twice refuses the second run (README: "A second manual run").
+    ifRunning: spec.ifRunning ?? (scheduled ? "skip" : "refuse"),
+    oncePerDay: spec.oncePerDay ?? false,
+    uses: Array.isArray(spec.uses) ? [...spec.uses] : spec.uses,
+    routes: Array.isArray(spec.routes) ? [...spec.routes] : [],
+    flags: spec.flags ?? ({} as S),
+    env: spec.env ?? null,
+    run: spec.run,
+  };
+  specs.set(job, spec as unknown as JobSpec);
+  return job;
+}

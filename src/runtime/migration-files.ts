@@ -25,8 +25,11 @@ export interface MigrationFile {
 }
 
 /** Numeric prefix, then suffix ("" before "a"), then name. */
+/** Code-point order: the same on every machine (localeCompare follows the locale, and loads ICU's data). */
+const byCodePoint = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+
 export const compareMigrations = (a: MigrationFile, b: MigrationFile): number =>
-  a.number - b.number || a.suffix.localeCompare(b.suffix) || a.filename.localeCompare(b.filename);
+  a.number - b.number || byCodePoint(a.suffix, b.suffix) || byCodePoint(a.filename, b.filename);
 
 const DIR_FIX =
   "pass --dir <folder holding NN_name.sql files>, or leave --dir out to use the image's migrations/";

@@ -8,11 +8,12 @@ import { guardRun } from "./cloud-run.ts";
 import type { RuntimeConfig } from "./config.ts";
 import type { Clock } from "./context.ts";
 import { isConfigError, OutcomeUnknownError } from "./errors.ts";
+import { EXIT } from "./exit-codes.ts";
 import type { AnyJob, JobOutcome } from "./job.ts";
 import type { Logger } from "./logger.ts";
 
 export type StopSignal = "SIGTERM" | "SIGINT";
-export const EXIT = { ok: 0, failed: 1, usage: 2, unknown: 3, SIGINT: 130, SIGTERM: 143 } as const;
+export { EXIT };
 /**
  * Time run() gets to settle after SIGTERM. Cloud Run sends SIGKILL 10 s after SIGTERM, so the runner
  * waits 8 s and keeps the rest to log the summary and exit before the kill.

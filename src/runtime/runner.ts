@@ -17,14 +17,17 @@
  *        number, as a shell reports it). Always non-zero, even when run() settled within the grace period,
  *        because a job told to stop has stopped starting new work and may have left some undone.
  */
-import { loadConfig, readRelease, secretValues } from "./config.ts";
+import type { loadConfig } from "./config.ts";
 import { ConfigError, isConfigError } from "./errors.ts";
+import { EXIT } from "./exit-codes.ts";
 import { formatJobHelp, formatJobList, parseFlags } from "./flags.ts";
 import type { AnyJob } from "./job.ts";
 import { createLogger } from "./logger.ts";
-import { EXIT, type RunJobDeps, runJob } from "./run-job.ts";
+import { readRelease } from "./release.ts";
+import type { RunJobDeps } from "./run-job.ts";
 
-export { DEFAULT_GRACE_MS, EXIT, type StopSignal } from "./run-job.ts";
+export { EXIT } from "./exit-codes.ts";
+export type { StopSignal } from "./run-job.ts";
 
 export interface RunnerDeps extends RunJobDeps {
   catalog: readonly AnyJob[];
@@ -58,6 +61,11 @@ export async function runEntrypoint(argv: readonly string[], deps: RunnerDeps): 
   if (args.includes("--help") || args.includes("-h"))
     return write(deps.stdout, formatJobHelp(job, entry), EXIT.ok);
 
+  // Loaded only to run a job: the config schema (zod) and the HTTP stack are most of a start's cost.
+  const [{ loadConfig, secretValues }, { runJob }] = await Promise.all([
+    import("./config.ts"),
+    import("./run-job.ts"),
+  ]);
   // Flags and environment are checked together, so one attempt shows every problem, before any side effect.
   const flags = parseFlags(job, args);
   let loaded: ReturnType<typeof loadConfig> | undefined;

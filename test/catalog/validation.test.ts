@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildCatalog } from "../../src/runtime/catalog.ts";
-import {
-  type AnyJob,
-  defineJob,
-  JobDefinitionError,
-  type JobSpec,
-  MAX_JOB_NAME_LENGTH,
-} from "../../src/runtime/job.ts";
+import { type AnyJob, defineJob, type JobSpec } from "../../src/runtime/job.ts";
+import { JobDefinitionError, MAX_JOB_NAME_LENGTH, specProblems } from "../../src/runtime/job-checks.ts";
 
 const base: JobSpec = {
   name: "sample-job",
@@ -18,18 +13,12 @@ const base: JobSpec = {
   run: async () => ({ status: "succeeded", message: "ok" }),
 };
 
-/** The problems `defineJob` reports for `spec` ([] when it is valid). */
+/** The problems the catalog's check reports for `spec` ([] when it is valid). */
 function problemsOf(spec: Partial<JobSpec> & Record<string, unknown>): string[] {
-  try {
-    defineJob({ ...base, ...spec } as JobSpec);
-    return [];
-  } catch (error) {
-    if (!(error instanceof JobDefinitionError)) throw error;
-    return [...error.problems];
-  }
+  return specProblems({ ...base, ...spec } as JobSpec);
 }
 
-describe("defineJob", () => {
+describe("a job definition", () => {
   it("fills every default of a scheduled job", () => {
     const job = defineJob(base);
     expect({ ...job, run: undefined }).toEqual({
@@ -131,6 +120,29 @@ describe("defineJob", () => {
 
   it("reports every problem at once", () => {
     expect(problemsOf({ name: "X", retries: 99, timeoutSeconds: 0 })).toHaveLength(3);
+  });
+
+  it("is checked by the catalog, not by defineJob (a job file's load does no work)", () => {
+    const bad = defineJob({ ...base, retries: 11, schedule: { cron: "@daily", timeZone: "Mars/Olympus" } });
+    expect(bad.retries).toBe(11);
+    const error = (() => {
+      try {
+        buildCatalog({ manual: [], daily: [bad], monthly: [] });
+      } catch (e) {
+        return e as JobDefinitionError;
+      }
+    })();
+    expect(error).toBeInstanceOf(JobDefinitionError);
+    expect(error?.problems).toEqual([
+      expect.stringContaining('job "sample-job": schedule.timeZone: "Mars/Olympus"'),
+      expect.stringContaining('job "sample-job": schedule.cron: "@daily": macros'),
+      expect.stringContaining('job "sample-job": retries: must be at most 10'),
+    ]);
+  });
+
+  it("refuses a catalog entry not made by defineJob", () => {
+    const plain = { ...defineJob(base) };
+    expect(() => buildCatalog({ manual: [], daily: [plain], monthly: [] })).toThrow(/not made by defineJob/);
   });
 });
 

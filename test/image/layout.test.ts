@@ -1,10 +1,21 @@
 import { execFile } from "node:child_process";
-import { rm, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { benchImageSize } from "../../bench/image-size.ts";
+import { benchMemory } from "../../bench/memory.ts";
+import { benchStartUp } from "../../bench/start-up.ts";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
-import { buildImageLayout, type ImageLayout, runFromLayout } from "../../tools/image-layout.ts";
+import {
+  buildImageLayout,
+  COMPILE_CACHE_DIR,
+  IMPORT_CHUNKS,
+  type ImageLayout,
+  PRUNE_NODE_MODULES,
+  runFromLayout,
+} from "../../tools/image-layout.ts";
 
 const root = join(import.meta.dirname, "../..");
 /** Files a developer may have lying in the checkout, git-ignored or untracked: none may reach the image. */
@@ -44,18 +55,70 @@ describe("the image layout", () => {
     if (layout) await rm(layout.dir, { recursive: true, force: true });
   });
 
-  it("holds only package.json, production node_modules, compiled code and migrations", () => {
-    expect(layout.entries).toEqual(["dist", "migrations", "node_modules", "package.json"]);
+  it("holds only package.json, production node_modules, the bundle, migrations and the compile cache", () => {
+    expect(layout.entries).toEqual([COMPILE_CACHE_DIR, "dist", "migrations", "node_modules", "package.json"]);
     const sources = layout.files.filter(
       (f) => f.startsWith("dist/") && f.endsWith(".ts") && !f.endsWith(".d.ts"),
     );
     expect(sources).toEqual([]);
-    for (const dev of ["typescript", "vitest", "tsx", "@electric-sql/pglite", "node", "esbuild"]) {
-      expect(layout.files.some((f) => f.startsWith(`node_modules/${dev}/`))).toBe(false);
+    // Bundled (zod, undici, p-retry) or used only by the operators' tools: none of it is installed.
+    const devOnly = ["typescript", "vitest", "tsx", "@electric-sql/pglite", "node", "esbuild"];
+    const bundledOrOps = [
+      "zod",
+      "undici",
+      "p-retry",
+      "cron-parser",
+      "google-gax",
+      "@google-cloud/run",
+      "cli-table3",
+    ];
+    for (const name of [...devOnly, ...bundledOrOps]) {
+      expect(layout.files.filter((f) => f.startsWith(`node_modules/${name}/`))).toEqual([]);
     }
-    expect(layout.files.some((f) => f.startsWith("dist/sandbox/") || f.startsWith("dist/test/"))).toBe(false);
+    // Only the bundle: no operators' code, no sandbox or tests, no source maps or type declarations.
+    expect(
+      layout.files.filter((f) => f.startsWith("dist/") && !/^dist\/(src\/main|chunks\/[\w-]+)\.js$/.test(f)),
+    ).toEqual([]);
+    expect(layout.files.filter((f) => /\.(map|d\.[cm]?ts)$/.test(f))).toEqual([]);
     expect(layout.files.some((f) => /(^|\/)\.env/.test(f))).toBe(false);
-    expect(layout.bytes).toBeLessThan(150 * 1024 * 1024);
+    expect(layout.bytes).toBeLessThan(60 * 1024 * 1024);
+  });
+
+  it("is built by the Dockerfile's own steps: bundle, prune, compile cache warmed as the jobs' user", () => {
+    const dockerfile = readFileSync(join(import.meta.dirname, "../../Dockerfile"), "utf8");
+    expect(dockerfile).toContain("RUN node tools/bundle.ts");
+    expect(dockerfile).toContain(PRUNE_NODE_MODULES);
+    expect(dockerfile).toContain(`ENV NODE_COMPILE_CACHE=/app/${COMPILE_CACHE_DIR}`);
+    expect(dockerfile).toContain("runuser -u node -- node dist/src/main.js --help");
+    expect(dockerfile).toContain(`runuser -u node -- node --input-type=module -e '${IMPORT_CHUNKS}'`);
+  });
+
+  it("starts a job from its compile cache and loads only what that job needs", async () => {
+    const cache = join(layout.dir, COMPILE_CACHE_DIR);
+    expect((await readdir(cache, { recursive: true })).length).toBeGreaterThan(50);
+    const { stderr } = await exec(process.execPath, [join(layout.dir, "dist/src/main.js"), "quota-reset"], {
+      cwd: "/",
+      env: {
+        PATH: process.env.PATH,
+        ...sandbox.env,
+        NODE_COMPILE_CACHE: cache,
+        NODE_DEBUG_NATIVE: "COMPILE_CACHE",
+      },
+    });
+    // Node logs, per module it compiles, whether the cached code was accepted.
+    const loaded = [...stderr.matchAll(/V8 code cache for (?:ESM|CommonJS) (\S+) was accepted/g)].map(
+      (m) => m[1],
+    );
+    expect(loaded).toContainEqual(expect.stringMatching(/dist\/src\/main\.js$/));
+    expect(loaded).toContainEqual(expect.stringMatching(/dist\/chunks\/quota-reset-\w+\.js$/));
+    // Nothing it loaded was missing from the cache (Node would say "not initialized") or refused by V8.
+    expect(stderr).not.toMatch(/was not initialized|was rejected|no such file/);
+    const other = loaded.filter((f) =>
+      /chunks\/(migrate|bootstrap|org-sync-all|quota-cleanup|stale-cleanup|alerts|quota-monthly|bigquery|supabase)-|node_modules/.test(
+        f ?? "",
+      ),
+    );
+    expect(other).toEqual([]);
   });
 
   it("holds nothing git does not track: a .env, a key file or an untracked file dropped in the checkout", async () => {
@@ -84,11 +147,27 @@ describe("the image layout", () => {
     expect(stdout).toContain("abc1234");
   });
 
-  it("runs migrate and quota-reset from the layout against the sandbox", async () => {
+  it("runs migrate, quota-reset and quota-cleanup from the layout against the sandbox", async () => {
     const env = { PATH: process.env.PATH, ...sandbox.env, LOG_LEVEL: "info" };
-    for (const job of ["migrate", "quota-reset"]) {
+    for (const job of ["migrate", "quota-reset", "quota-cleanup"]) {
       // cwd "/": nothing may depend on the working directory (Cloud Run starts in the image's WORKDIR).
       expect(await runFromLayout(layout, job, env)).toMatchObject({ job, status: "succeeded" });
     }
   });
+
+  // The smoke form of the start-up, memory and image-size benchmarks (npm run bench): they run against this
+  // layout and report; their figures are never asserted.
+  it("feeds the start-up, memory and image-size benchmarks", async () => {
+    const once = { rounds: 1, minRounds: 1, budgetMs: 1 };
+    const startUp = await benchStartUp(layout, { ...once, jobs: [["quota-reset"]] });
+    expect(startUp.cases.map((c) => c.label)).toContain("quota-reset → first request");
+    const memory = await benchMemory(layout, sandbox.env, {
+      ...once,
+      orgs: [5, 10],
+      jobs: [["stale-cleanup"]],
+    });
+    expect(memory.cases.every((c) => c.stats.median > 0)).toBe(true);
+    const size = await benchImageSize(layout, { top: 3 });
+    expect(size.headline).toMatch(/MiB in \d+ files/);
+  }, 60_000);
 });

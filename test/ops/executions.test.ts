@@ -210,6 +210,7 @@ describe("list-jobs <env> --history", () => {
               : result === "succeeded"
                 ? "CONDITION_SUCCEEDED"
                 : "CONDITION_FAILED",
+          lastTransitionTime: end,
         },
       ],
     };

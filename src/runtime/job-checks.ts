@@ -1,14 +1,18 @@
 /**
- * `defineJob`'s validation: zod schemas with messages that name the job and the field, and every default
- * filled in, so the catalog compares with `toEqual`. The job types live in ./job.ts.
+ * The check of a job definition: zod schemas with messages that name the job and the field. Run once per
+ * catalog load by `buildCatalog` (tests, README, provisioning), never when a container starts a job:
+ * `defineJob` (./job.ts) only fills defaults.
+ *
+ * @example
+ * specProblems({ ...spec, retries: 11 }) // ['job "x": retries: must be at most 10 (Cloud Run maxRetries)']
  */
 import { z } from "zod";
 import { ROUTE_NAMES, ROUTES } from "./admin-api.ts";
-import { cronProblem, timeZoneProblem } from "./catalog.ts";
 import { ENVIRONMENTS } from "./environments.ts";
 import { JobError } from "./errors.ts";
-import type { FlagSpec, FlagSpecs, JobDefinition, JobSpec, Resources, TriggerSettings } from "./job.ts";
+import { JOB_DEFAULTS, type JobSpec } from "./job.ts";
 import { formatMs, routeBudgetMs } from "./retry-budget.ts";
+import { cronProblem, timeZoneProblem } from "./schedule.ts";
 
 /** A job file that does not pass validation; `problems` holds one line per field. Raised at load. */
 export class JobDefinitionError extends JobError {
@@ -19,20 +23,6 @@ export class JobDefinitionError extends JobError {
     this.problems = problems;
   }
 }
-
-/**
- * The defaults `defineJob` fills in, in one place.
- * Resources: the jobs only make HTTP calls and hold at most a page of orgs in memory, so 1 vCPU and
- * 512Mi (the smallest memory Cloud Run's second-generation environment allows with 1 vCPU) is plenty;
- * the old 2–4 Gi settings bought nothing but cost.
- */
-export const JOB_DEFAULTS = {
-  resources: { cpu: "1", memory: "512Mi" } satisfies Resources,
-  tasks: 1,
-  /** 0 = Cloud Run runs every task at once; with one task it makes no difference. */
-  parallelism: 0,
-  trigger: { retryCount: 1, attemptDeadlineSeconds: 180, paused: false } satisfies TriggerSettings,
-} as const;
 
 /** Longest suffix any resource of a job gets (`-sandbox` + `-trigger`), so every name fits 63 chars. */
 const LONGEST_SUFFIX =
@@ -173,45 +163,10 @@ export function resourceProblem(cpu: string, memory: string): string | null {
   return null;
 }
 
-/**
- * Validate a job and fill every default. Throws `JobDefinitionError` naming the job and each bad field.
- *
- * @example
- * export default defineJob({
- *   name: "stale-cleanup", description: "Fix stale quota rows.", uses: ["admin-api"],
- *   schedule: { cron: "0 2 * * *", timeZone: "Etc/UTC" }, timeoutSeconds: 600, retries: 1,
- *   async run(ctx) { return { status: "succeeded", message: "done" }; },
- * });
- */
-export function defineJob<S extends FlagSpecs = Record<never, FlagSpec>, E extends z.ZodObject = z.ZodObject>(
-  spec: JobSpec<S, E>,
-): JobDefinition<S, E> {
+/** Every problem of a job's spec, one line each naming the job and the field; [] when it is valid. */
+export function specProblems(spec: JobSpec): string[] {
   const parsed = specSchema.safeParse(spec);
-  if (!parsed.success) {
-    const who = typeof spec?.name === "string" ? `job "${spec.name}"` : "job (no name)";
-    throw new JobDefinitionError(
-      parsed.error.issues.map((i) => `${who}: ${i.path.join(".") || "(definition)"}: ${i.message}`),
-    );
-  }
-  const scheduled = spec.schedule !== undefined;
-  return {
-    name: spec.name,
-    description: spec.description,
-    schedule: spec.schedule ? { cron: spec.schedule.cron, timeZone: spec.schedule.timeZone } : null,
-    timeoutSeconds: spec.timeoutSeconds,
-    retries: spec.retries,
-    resources: { ...JOB_DEFAULTS.resources, ...spec.resources },
-    tasks: spec.tasks ?? JOB_DEFAULTS.tasks,
-    parallelism: spec.parallelism ?? JOB_DEFAULTS.parallelism,
-    trigger: scheduled ? { ...JOB_DEFAULTS.trigger, ...spec.trigger } : null,
-    // Scheduler delivery is at-least-once and a slow run can overlap the next tick: scheduled jobs skip.
-    // A manual job started twice refuses the second run (README: "A second manual run").
-    ifRunning: spec.ifRunning ?? (scheduled ? "skip" : "refuse"),
-    oncePerDay: spec.oncePerDay ?? false,
-    uses: [...spec.uses],
-    routes: [...(spec.routes ?? [])],
-    flags: spec.flags ?? ({} as S),
-    env: spec.env ?? null,
-    run: spec.run,
-  };
+  if (parsed.success) return [];
+  const who = typeof spec?.name === "string" ? `job "${spec.name}"` : "job (no name)";
+  return parsed.error.issues.map((i) => `${who}: ${i.path.join(".") || "(definition)"}: ${i.message}`);
 }
