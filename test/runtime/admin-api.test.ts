@@ -8,7 +8,8 @@ import { catalog } from "../../jobs/index.ts";
 import { createAdminApi, ROUTES, type RouteName, routeBudgetMs } from "../../src/runtime/admin-api.ts";
 import { OutcomeUnknownError, RetryableError } from "../../src/runtime/errors.ts";
 import { createHttpClient } from "../../src/runtime/http.ts";
-import { defineJob } from "../../src/runtime/job.ts";
+import { type AnyJob, defineJob, type JobSpec } from "../../src/runtime/job.ts";
+import { JobDefinitionError, specProblems } from "../../src/runtime/job-checks.ts";
 import { ADMIN_API_MAX_WAIT_MS } from "../../src/runtime/retry-budget.ts";
 import { json, startServer, type TestServer } from "./helpers/server.ts";
 
@@ -122,6 +123,13 @@ describe("repeatable routes", () => {
   });
 });
 
+/** A job as the catalog checks it at load (buildCatalog → specProblems): throws what the catalog would. */
+function checkedJob(spec: JobSpec): AnyJob {
+  const problems = specProblems(spec);
+  if (problems.length) throw new JobDefinitionError(problems);
+  return defineJob(spec) as AnyJob;
+}
+
 describe("retry budget", () => {
   it("fits every catalog job's task timeout for every route it declares", () => {
     for (const job of catalog)
@@ -131,9 +139,9 @@ describe("retry budget", () => {
         );
   });
 
-  it("makes defineJob refuse a job whose route budget exceeds its timeout", () => {
+  it("makes the catalog's check refuse a job whose route budget exceeds its timeout", () => {
     const define = (timeoutSeconds: number) => () =>
-      defineJob({
+      checkedJob({
         name: "budget-check",
         description: "x",
         timeoutSeconds,
@@ -146,9 +154,9 @@ describe("retry budget", () => {
     expect(define(30 * 60)).not.toThrow();
   });
 
-  it("makes defineJob refuse task retries for a job that calls a route that is not repeatable", () => {
+  it("makes the catalog's check refuse task retries for a job that calls a route that is not repeatable", () => {
     const define = () =>
-      defineJob({
+      checkedJob({
         name: "alerts-like",
         description: "x",
         timeoutSeconds: 1800,
