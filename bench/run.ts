@@ -16,9 +16,17 @@ import type { BenchResult } from "./lib/result.ts";
 import { type SandboxProcess, startSandboxProcess } from "./lib/sandbox-process.ts";
 import { startStubAdminApi } from "./lib/stub-admin-api.ts";
 import { benchOrgSync } from "./org-sync.ts";
+import { benchOrgSyncLimit } from "./org-sync-limit.ts";
 import { benchReliability } from "./reliability.ts";
 
-const IDS = ["cold-start", "http-client", "org-sync-stub", "org-sync-reference", "reliability"] as const;
+const IDS = [
+  "cold-start",
+  "http-client",
+  "org-sync-stub",
+  "org-sync-limit",
+  "org-sync-reference",
+  "reliability",
+] as const;
 type Id = (typeof IDS)[number];
 
 /**
@@ -121,6 +129,17 @@ async function main(argv: string[]): Promise<number> {
       await stub.close();
     }
   });
+
+  await step("org-sync-limit", () =>
+    benchOrgSyncLimit({
+      orgs: opts.quick ? 1_000 : 10_000,
+      latencyMs: s.latencyMs,
+      concurrency: 32,
+      tasks: [1, 4, 16],
+      rounds: opts.quick ? 1 : 3,
+      budgetMs: opts.quick ? 1 : 120_000,
+    }),
+  );
 
   let sandbox: SandboxProcess | undefined;
   try {

@@ -49,8 +49,7 @@ async function scan(api: AdminApi, signal: AbortSignal) {
     more = last.get(pages.length + 1) ?? false;
   }
   // The list grew past what page 1 announced: read on, one page at a time.
-  for (let page = Math.max(2, announced + 1); more && !signal.aborted; page++)
-    more = await read(page);
+  for (let page = Math.max(2, announced + 1); more && !signal.aborted; page++) more = await read(page);
   const total = [...totals].at(-1) ?? 0;
   const problem =
     totals.size > 1

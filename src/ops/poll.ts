@@ -48,8 +48,7 @@ export function createPacer(fixedMs?: number, now: () => number = Date.now): Pac
       const at = now();
       while (reads.length && (reads[0] as number) <= at - 60_000) reads.shift();
       const waited = at - started;
-      const scheduled =
-        fixedMs ?? POLL_SCHEDULE.find((step) => waited < step.untilMs)?.everyMs ?? 5_000;
+      const scheduled = fixedMs ?? POLL_SCHEDULE.find((step) => waited < step.untilMs)?.everyMs ?? 5_000;
       // Over budget: wait until the oldest read of the last minute leaves the window.
       const budget =
         reads.length >= READ_BUDGET_PER_MINUTE
