@@ -20,6 +20,7 @@ import { type SandboxProcess, startSandboxProcess } from "./lib/sandbox-process.
 import { startStubAdminApi } from "./lib/stub-admin-api.ts";
 import { benchMemory } from "./memory.ts";
 import { benchOrgSync } from "./org-sync.ts";
+import { benchOrgSyncLimit } from "./org-sync-limit.ts";
 import { benchReliability } from "./reliability.ts";
 import { benchStartUp } from "./start-up.ts";
 
@@ -29,6 +30,7 @@ const IDS = [
   "memory",
   "http-client",
   "org-sync-stub",
+  "org-sync-limit",
   "org-sync-reference",
   "reliability",
 ] as const;
@@ -147,6 +149,17 @@ async function main(argv: string[]): Promise<number> {
       await stub.close();
     }
   });
+
+  await step("org-sync-limit", () =>
+    benchOrgSyncLimit({
+      orgs: opts.quick ? 1_000 : 10_000,
+      latencyMs: s.latencyMs,
+      concurrency: 32,
+      tasks: [1, 4, 16],
+      rounds: opts.quick ? 1 : 3,
+      budgetMs: opts.quick ? 1 : 120_000,
+    }),
+  );
 
   let sandbox: SandboxProcess | undefined;
   try {

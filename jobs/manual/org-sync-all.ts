@@ -52,8 +52,9 @@ export default defineJob({
       tasks: shard.count,
       concurrency: flags.concurrency,
     });
-    const synced: string[] = [];
-    const unchanged: string[] = [];
+    // Counts, not lists: nothing per org outlives its sync but a failure (memory stays flat in the org count).
+    let synced = 0;
+    let unchanged = 0;
     const failed: { org: string; reason: string }[] = [];
     const interrupted: string[] = [];
     const { notStarted } = await forEachBounded(
@@ -70,7 +71,8 @@ export default defineJob({
             return;
           }
           const columns = Object.values(r.columns_added).reduce((n, c) => n + c.length, 0);
-          (r.tables_created.length || columns ? synced : unchanged).push(org);
+          if (r.tables_created.length || columns) synced++;
+          else unchanged++;
           ctx.log.info("Org synced", {
             org_slug: org,
             tables_created: r.tables_created,
@@ -90,8 +92,8 @@ export default defineJob({
     }
     const summary = {
       total: mine.length,
-      synced: synced.length,
-      unchanged: unchanged.length,
+      synced,
+      unchanged,
       failed,
       interrupted,
       not_started: notStarted,
@@ -102,7 +104,7 @@ export default defineJob({
         ? ` (the org list moved during the listing and was read ${listing.scans} times)`
         : ""
       : ` (warning: the org list kept moving over ${listing.scans} readings; synced every org any reading saw, an org created meanwhile may be left for the next run)`;
-    const text = `${synced.length} synced, ${unchanged.length} unchanged, ${failed.length} failed${notStarted.length || interrupted.length ? `, ${interrupted.length} interrupted, ${notStarted.length} not started` : ""} (task ${shard.index + 1}/${shard.count})`;
+    const text = `${synced} synced, ${unchanged} unchanged, ${failed.length} failed${notStarted.length || interrupted.length ? `, ${interrupted.length} interrupted, ${notStarted.length} not started` : ""} (task ${shard.index + 1}/${shard.count})`;
     if (failed.length || notStarted.length || interrupted.length) {
       return {
         status: "failed",

@@ -12,6 +12,7 @@ import type { protos } from "@google-cloud/run";
 import type { Clients } from "./clients.ts";
 import { type ExecutionStatus, readExecution } from "./execution-state.ts";
 import { type Io, println, readLine, sleep } from "./io.ts";
+import { createPacer } from "./poll.ts";
 import { isTransient } from "./retry.ts";
 import type { Target } from "./target.ts";
 
@@ -104,7 +105,15 @@ async function onInterrupt(
 
 export async function waitForExecution(name: string, context: WaitContext): Promise<ExecutionResult> {
   const { io, clients } = context;
-  const client = await clients.executions();
+  const executions = await clients.executions();
+  // Every read counts against Cloud Run's read quota (poll.ts), re-reads included.
+  const pacer = createPacer(io.pollMs);
+  const client = {
+    getExecution: (request: { name: string }) => {
+      pacer.read();
+      return executions.getExecution(request);
+    },
+  } as typeof executions;
   const now = () => io.now?.() ?? new Date();
   let interruptHandled = false;
   let lastLine = "";
@@ -125,7 +134,7 @@ export async function waitForExecution(name: string, context: WaitContext): Prom
         println(io.stderr, `\ninterrupted: stopped waiting; ${shortName(name)} keeps running`);
         return { name, status: "detached", durationMs: 0, logUri: "", execution: { name } };
       }
-      await sleep(io.pollMs ?? 1000, interruptHandled ? undefined : io.interrupt);
+      await sleep(Math.max(pacer.delay(), io.pollMs ?? 1000), interruptHandled ? undefined : io.interrupt);
       continue;
     }
     const { execution, status } = read;
@@ -149,6 +158,6 @@ export async function waitForExecution(name: string, context: WaitContext): Prom
       if (choice === "detach") return { ...result, status: "detached" };
       continue; // "cancel": keep polling until the execution reports its cancelled end
     }
-    await sleep(io.pollMs ?? 1000, interruptHandled ? undefined : io.interrupt);
+    await sleep(pacer.delay(), interruptHandled ? undefined : io.interrupt);
   }
 }

@@ -29,7 +29,7 @@ export interface Io {
   interrupt?: AbortSignal;
   /** Root of the checkout (for .sandbox/endpoints.json). */
   cwd?: string;
-  /** Poll interval while waiting for an execution (tests shorten it). */
+  /** Fixed poll interval (tests); unset, waiting for an execution follows poll.ts's schedule and others 1 s. */
   pollMs?: number;
   /** How long a finished execution's summary lines may take to reach Cloud Logging (tests shorten it). */
   logWaitMs?: number;
@@ -50,7 +50,7 @@ export function resolveIo(partial: Partial<Io> = {}): Io {
     catalog: partial.catalog,
     interrupt: partial.interrupt,
     cwd: partial.cwd ?? process.cwd(),
-    pollMs: partial.pollMs ?? 1000,
+    pollMs: partial.pollMs,
     logWaitMs: partial.logWaitMs ?? 10_000,
   };
 }

@@ -160,6 +160,39 @@ describe("org-sync-all while the org list moves (created_at DESC, offset paging)
     expect(outcome?.summary?.listing).toMatchObject({ scans: 2, stable: true });
   });
 
+  it("an org created while the pages are read pushes the last one past what page 1 announced: it is read too", async () => {
+    api.reset({ orgs: makeOrgs(200) });
+    let inserted = false;
+    api.always(LIST, (req) => {
+      if (req.query.page === "2" && !inserted) {
+        inserted = true;
+        api.state.orgs.unshift({ org_slug: "org_new", status: "ACTIVE", pendingTables: ["org_costs"] });
+      }
+      return undefined;
+    });
+    const { outcome } = await runJob(orgSyncAll, { env: env() });
+    expect(outcome?.status).toBe("succeeded");
+    const pages = api.calls(LIST).map((r) => Number(r.query.page));
+    expect(pages.slice(0, 3).sort()).toEqual([1, 2, 3]);
+    const slugs = api.calls(SYNC).map((r) => r.path.split("/")[4]);
+    expect(slugs).toHaveLength(201);
+    expect(new Set(slugs).size).toBe(201);
+    expect(outcome?.summary?.listing).toMatchObject({ scans: 2, stable: true });
+  });
+
+  it("reads every announced page exactly once when the list holds still", async () => {
+    api.reset({ orgs: makeOrgs(1000) });
+    const { outcome } = await runJob(orgSyncAll, { env: env(), argv: ["--concurrency", "32"] });
+    expect(outcome?.status).toBe("succeeded");
+    expect(
+      api
+        .calls(LIST)
+        .map((r) => Number(r.query.page))
+        .sort((a, b) => a - b),
+    ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(outcome?.summary).toMatchObject({ total: 1000, synced: 1000, failed: [] });
+  });
+
   it("an org deactivated between two pages does not make another one be skipped", async () => {
     api.reset({ orgs: makeOrgs(150) });
     let changed = false;
