@@ -34,7 +34,7 @@ export const SANDBOX = {
   caRootApiKey: "sandbox-root-key",
   supabaseAccessToken: "sandbox-supabase-token",
   supabaseProjectRef: "sandboxprojectref000",
-  /** The one notification channel the sandbox's Monitoring has (an e-mail channel nobody receives). */
+  /** The notification channel every project of the sandbox's Monitoring has (an e-mail nobody receives). */
   alertChannel: "Sandbox on-call",
 } as const;
 
@@ -67,6 +67,11 @@ export interface SandboxOptions {
   data?: boolean;
   /** Seed the old scripts' Cloud Run jobs and ENABLED triggers (CONTRACT §5; legacy.ts), for cutover tests. */
   legacy?: boolean;
+  /**
+   * Display names of the e-mail notification channels every project of the Monitoring emulator starts with
+   * (default: ["Sandbox on-call"]); more can be created through `notificationChannels.create`.
+   */
+  alertChannels?: readonly string[];
   /** No log lines at all. */
   quiet?: boolean;
   /** Where the JSON log lines go (default: stderr). */
@@ -172,26 +177,28 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       );
 
     const monitoring = await startMonitoring({
-      project: SANDBOX.project,
-      location: SANDBOX.location,
       now: () => scheduler.clock.now(),
       executions: () =>
-        cloudRun.executions.deps.executions.values().map((e) => ({
-          job: e.job,
-          name: e.name,
-          completed: Boolean(e.completionTime),
-          succeeded: e.succeededCount === e.taskCount,
-        })),
-      channels: [
-        {
-          displayName: SANDBOX.alertChannel,
-          type: "email",
-          labels: { email_address: "oncall@sandbox.invalid" },
-        },
-      ],
+        cloudRun.executions.deps.executions.values().map((e) => {
+          // projects/{p}/locations/{l}/jobs/{j}/executions/{e}
+          const [, project = "", , location = ""] = e.name.split("/");
+          return {
+            project,
+            location,
+            job: e.job,
+            name: e.name,
+            completed: Boolean(e.completionTime),
+            succeeded: e.succeededCount === e.taskCount,
+          };
+        }),
+      channels: (opts.alertChannels ?? [SANDBOX.alertChannel]).map((displayName) => ({
+        displayName,
+        type: "email",
+        labels: { email_address: "oncall@sandbox.invalid" },
+      })),
       ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
       autoEvaluate: opts.scheduler?.autoTick ?? true,
-      wrap: (h) => faults.wrap("monitoring", h),
+      wrap: wrap("monitoring"),
     });
     stops.push(() => monitoring.stop());
     env.MONITORING_API_URL = monitoring.service.url;

@@ -13,12 +13,15 @@
  * `duration`, closed when it no longer does (Monitoring's behaviour for metric conditions).
  *
  * @example
- * const evaluator = new Evaluator({ now: () => clock.now(), executions, policies, project, location });
+ * const evaluator = new Evaluator({ now: () => clock.now(), executions, policies });
  * evaluator.evaluate(); // samples, then evaluates every minute since the last call
  */
 import { evalPromql, type Labels, type Node, parsePromql, type SeriesData } from "./promql.ts";
 
 export interface ExecutionView {
+  /** Project and region of the job (its metrics' `project_id` and `location`). */
+  project: string;
+  location: string;
   /** Cloud Run job id (short name). */
   job: string;
   name: string;
@@ -27,6 +30,8 @@ export interface ExecutionView {
 }
 export interface PolicyView {
   name: string;
+  /** Its project: a policy sees only the series whose `project_id` is this. */
+  project: string;
   displayName: string;
   enabled: boolean;
   /** Clock time (ms) of its last create or update: an incident needs data seen after it. */
@@ -34,6 +39,7 @@ export interface PolicyView {
   conditions: { name: string; displayName: string; query: string; durationMs: number; intervalMs: number }[];
 }
 export interface Incident {
+  /** The policy's resource name, `projects/{p}/alertPolicies/{id}`: which project raised it. */
   policy: string;
   policyDisplayName: string;
   condition: string;
@@ -52,8 +58,6 @@ export interface EvaluatorOptions {
   now: () => Date;
   executions: () => ExecutionView[];
   policies: () => PolicyView[];
-  project: string;
-  location: string;
 }
 
 export class Evaluator {
@@ -84,29 +88,25 @@ export class Evaluator {
 
   /** Samples the executions as at `t` (the clock's now). */
   collect(t = this.#opts.now().getTime()): void {
-    const running = new Map<string, number>();
+    // Per job resource (project, location, job): its running count.
+    const running = new Map<string, { labels: Labels; count: number }>();
     for (const execution of this.#opts.executions()) {
       const base = {
         monitored_resource: "cloud_run_job",
-        project_id: this.#opts.project,
-        location: this.#opts.location,
+        project_id: execution.project,
+        location: execution.location,
         job_name: execution.job,
       };
-      running.set(execution.job, (running.get(execution.job) ?? 0) + (execution.completed ? 0 : 1));
+      const key = JSON.stringify(base);
+      const job = running.get(key) ?? { labels: base, count: 0 };
+      job.count += execution.completed ? 0 : 1;
+      running.set(key, job);
       if (!execution.completed || this.#seen.has(execution.name)) continue;
       this.#seen.add(execution.name);
       const result = execution.succeeded ? "succeeded" : "failed";
       this.#point(COMPLETED, { ...base, result }, "delta", t, 1);
     }
-    for (const [job, count] of running) {
-      const labels = {
-        monitored_resource: "cloud_run_job",
-        project_id: this.#opts.project,
-        location: this.#opts.location,
-        job_name: job,
-      };
-      this.#point(RUNNING, labels, "gauge", t, count);
-    }
+    for (const { labels, count } of running.values()) this.#point(RUNNING, labels, "gauge", t, count);
   }
 
   #query(text: string): Node {
@@ -125,10 +125,11 @@ export class Evaluator {
     if (now < this.#lastMinute) this.#lastMinute = Math.floor(now / MINUTE) * MINUTE;
     this.collect(now);
     const opened: Incident[] = [];
+    // Series per project and metric: a policy reads its own project's only.
     const byMetric = new Map<string, SeriesData[]>();
     for (const [id, s] of this.#series) {
-      const metric = id.slice(0, id.indexOf("|"));
-      byMetric.set(metric, [...(byMetric.get(metric) ?? []), s]);
+      const key = `${s.labels.project_id}|${id.slice(0, id.indexOf("|"))}`;
+      byMetric.set(key, [...(byMetric.get(key) ?? []), s]);
     }
     const policies = this.#opts.policies().filter((p) => p.enabled);
     for (let minute = this.#lastMinute + MINUTE; minute <= now; minute += MINUTE) {
@@ -137,7 +138,10 @@ export class Evaluator {
         for (const condition of policy.conditions) {
           if (Math.round(minute / MINUTE) % Math.max(1, Math.round(condition.intervalMs / MINUTE)) !== 0)
             continue;
-          const ctx = { at: minute, series: (metric: string) => byMetric.get(metric) ?? [] };
+          const ctx = {
+            at: minute,
+            series: (metric: string) => byMetric.get(`${policy.project}|${metric}`) ?? [],
+          };
           const value = evalPromql(this.#query(condition.query), ctx);
           const result = typeof value === "number" ? [] : value;
           opened.push(

@@ -1,36 +1,34 @@
 /**
  * Cloud Monitoring API v3 emulator: the REST paths `@google-cloud/monitoring` v6 sends with `fallback: true`
- * — `alertPolicies` create, get, list, patch (`updateMask`) and delete, and `notificationChannels` list —
- * plus the sandbox-only `GET /sandbox/incidents` and `POST /sandbox/monitoring/evaluate`.
+ * — `alertPolicies` create, get, list, patch (`updateMask`) and delete, and `notificationChannels` create,
+ * get and list (channels.ts) — plus the sandbox-only `GET /sandbox/incidents` and
+ * `POST /sandbox/monitoring/evaluate`.
+ *
+ * Any project, like the real API (and the other emulators): policies and channels live under their
+ * `projects/{p}`, and a policy sees only its own project's metrics (the evaluator's `project_id`).
  *
  * Policies are validated as Monitoring does where it matters here: a display name, 1–6 conditions with
  * exactly one condition type, PromQL that parses, notification channels that exist, user labels of at most
  * 63 lowercase characters. Only PromQL conditions are evaluated (evaluator.ts); others are stored.
  */
 import { randomUUID } from "node:crypto";
-import { ApiError, invalid, notFound } from "../http/errors.ts";
+import { invalid, notFound } from "../http/errors.ts";
 import { type HttpService, type NodeHandler, type Request, Router, startHttpServer } from "../http/server.ts";
 import { Collection } from "../http/store.ts";
 import { paginate, parseDuration } from "../http/wire.ts";
+import { type ChannelSeed, Channels } from "./channels.ts";
 import { Evaluator, type ExecutionView, type PolicyView } from "./evaluator.ts";
 import { parsePromql } from "./promql.ts";
 
 type Policy = Record<string, unknown> & { name: string; conditions: Record<string, unknown>[] };
-export interface Channel {
-  name: string;
-  type: string;
-  displayName: string;
-  labels: Record<string, string>;
-  enabled: boolean;
-}
+
+export type { Channel } from "./channels.ts";
 
 export interface MonitoringOptions {
-  project: string;
-  location: string;
   now: () => Date;
   executions: () => ExecutionView[];
-  /** Notification channels that exist (display name → type and labels). */
-  channels: { displayName: string; type: string; labels: Record<string, string> }[];
+  /** Notification channels every project starts with (more through `notificationChannels.create`). */
+  channels: ChannelSeed[];
   dataDir?: string;
   /** Evaluate every second (real time) as the scheduler ticks; default true. */
   autoEvaluate?: boolean;
@@ -64,7 +62,7 @@ const MUTABLE = [
 const camel = (path: string): string => path.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 const LABEL = /^[a-z][a-z0-9_-]{0,62}$/;
 
-function validate(policy: Policy, channels: Set<string>): void {
+function validate(policy: Policy, channelExists: (name: string) => boolean): void {
   if (typeof policy.displayName !== "string" || !policy.displayName)
     throw invalid("Field alertPolicy.displayName is required");
   const conditions = policy.conditions ?? [];
@@ -88,7 +86,7 @@ function validate(policy: Policy, channels: Set<string>): void {
     }
   });
   for (const channel of (policy.notificationChannels as string[] | undefined) ?? [])
-    if (!channels.has(channel)) throw notFound(`Notification channel ${channel} does not exist`);
+    if (!channelExists(channel)) throw notFound(`Notification channel ${channel} does not exist`);
   for (const [key, value] of Object.entries((policy.userLabels as Record<string, string>) ?? {}))
     if (!LABEL.test(key) || !/^[a-z0-9_-]{0,63}$/.test(value))
       throw invalid(
@@ -96,22 +94,18 @@ function validate(policy: Policy, channels: Set<string>): void {
       );
 }
 
-/** @example const monitoring = await startMonitoring({ project, location, now, executions, channels: [] }); */
+/** @example const monitoring = await startMonitoring({ now, executions, channels: [] }); */
 export async function startMonitoring(opts: MonitoringOptions): Promise<Monitoring> {
   const policies = new Collection<Policy & { sandboxSince?: number }>(
     "monitoring-alert-policies",
     opts.dataDir,
   );
-  const parent = `projects/${opts.project}`;
-  const channels: Channel[] = opts.channels.map((channel, i) => ({
-    name: `${parent}/notificationChannels/${1000 + i}`,
-    ...channel,
-    enabled: true,
-  }));
-  const channelNames = new Set(channels.map((c) => c.name));
+  const channels = new Channels(opts.channels, opts.dataDir);
+  const projectOf = (name: string) => name.split("/")[1] ?? "";
   const views = (): PolicyView[] =>
     policies.values().map((policy) => ({
       name: policy.name,
+      project: projectOf(policy.name),
       displayName: String(policy.displayName),
       enabled: policy.enabled !== false,
       since: policy.sandboxSince ?? 0,
@@ -152,42 +146,33 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<Monitori
     };
   };
   const show = ({ sandboxSince: _since, ...policy }: Policy & { sandboxSince?: number }) => policy;
-  const checkProject = (req: Request) => {
-    if (req.params.project !== opts.project)
-      throw new ApiError(
-        "PERMISSION_DENIED",
-        `Project ${req.params.project} is not the sandbox's (${opts.project})`,
-      );
-  };
+  const parentOf = (req: Request) => `projects/${req.params.project}`;
+  /** A policy may name only channels of its own project. */
+  const channelIn = (req: Request) => (name: string) => channels.has(String(req.params.project), name);
   const P = "^/v3/projects/(?<project>[^/]+)";
   const router = new Router()
     .add("POST", new RegExp(`${P}/alertPolicies$`), (req) => {
-      checkProject(req);
       const body = { ...(req.body as Policy), conditions: (req.body as Policy).conditions ?? [] };
-      validate(body, channelNames);
-      const policy = stamp(
-        { ...body, name: `${parent}/alertPolicies/${randomUUID().replace(/-/g, "").slice(0, 20)}` },
-        true,
-      );
+      validate(body, channelIn(req));
+      const id = randomUUID().replace(/-/g, "").slice(0, 20);
+      const policy = stamp({ ...body, name: `${parentOf(req)}/alertPolicies/${id}` }, true);
       policies.set(policy.name, policy);
       return show(policy);
     })
     .add("GET", new RegExp(`${P}/alertPolicies$`), (req) => {
-      checkProject(req);
-      const { items, nextPageToken } = paginate(policies.values(), req.query, 1000);
+      const mine = policies.values().filter((policy) => policy.name.startsWith(`${parentOf(req)}/`));
+      const { items, nextPageToken } = paginate(mine, req.query, 1000);
       return {
         alertPolicies: items.map(show),
-        totalSize: policies.values().length,
+        totalSize: mine.length,
         ...(nextPageToken ? { nextPageToken } : {}),
       };
     })
-    .add("GET", new RegExp(`${P}/alertPolicies/(?<id>[^/]+)$`), (req) => {
-      checkProject(req);
-      return show(mustGet(`${parent}/alertPolicies/${req.params.id}`));
-    })
+    .add("GET", new RegExp(`${P}/alertPolicies/(?<id>[^/]+)$`), (req) =>
+      show(mustGet(`${parentOf(req)}/alertPolicies/${req.params.id}`)),
+    )
     .add("PATCH", new RegExp(`${P}/alertPolicies/(?<id>[^/]+)$`), (req) => {
-      checkProject(req);
-      const name = `${parent}/alertPolicies/${req.params.id}`;
+      const name = `${parentOf(req)}/alertPolicies/${req.params.id}`;
       const current = mustGet(name);
       const body = req.body as Record<string, unknown>;
       const mask = (req.query.get("updateMask") ?? "").split(",").filter(Boolean).map(camel);
@@ -201,25 +186,43 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<Monitori
         else next[top] = body[top];
       }
       next.conditions = (next.conditions as Policy["conditions"] | undefined) ?? [];
-      validate(next, channelNames);
+      validate(next, channelIn(req));
       evaluator.reset(name);
       const policy = stamp(next, false);
       policies.set(name, policy);
       return show(policy);
     })
     .add("DELETE", new RegExp(`${P}/alertPolicies/(?<id>[^/]+)$`), (req) => {
-      checkProject(req);
-      const name = `${parent}/alertPolicies/${req.params.id}`;
+      const name = `${parentOf(req)}/alertPolicies/${req.params.id}`;
       mustGet(name);
       policies.delete(name);
       evaluator.reset(name);
       return {};
     })
+    .add("POST", new RegExp(`${P}/notificationChannels$`), (req) =>
+      channels.create(String(req.params.project), req.body as Record<string, unknown>),
+    )
     .add("GET", new RegExp(`${P}/notificationChannels$`), (req) => {
-      checkProject(req);
-      return { notificationChannels: channels, totalSize: channels.length };
+      const list = channels.list(String(req.params.project));
+      const { items, nextPageToken } = paginate(list, req.query, 1000);
+      return {
+        notificationChannels: items,
+        totalSize: list.length,
+        ...(nextPageToken ? { nextPageToken } : {}),
+      };
     })
-    .add("GET", /^\/sandbox\/incidents$/, () => ({ incidents: evaluator.incidents }))
+    .add("GET", new RegExp(`${P}/notificationChannels/(?<id>[^/]+)$`), (req) =>
+      channels.get(String(req.params.project), String(req.params.id)),
+    )
+    .add("GET", /^\/sandbox\/incidents$/, (req) => {
+      // ?project=p: only that project's incidents (each names its policy, projects/{p}/alertPolicies/{id}).
+      const project = req.query.get("project");
+      return {
+        incidents: project
+          ? evaluator.incidents.filter((incident) => projectOf(incident.policy) === project)
+          : evaluator.incidents,
+      };
+    })
     .add("POST", /^\/sandbox\/monitoring\/evaluate$/, () => ({
       opened: evaluator.evaluate(),
       now: opts.now().toISOString(),

@@ -5,12 +5,15 @@
  *
  * Credentials: the deploy step reaches the sandbox through the CLOUD_RUN_API_URL… override and its
  * pass-through auth; on Cloud Build it uses Application Default Credentials from the metadata server.
+ * It provisions the alert policies too, as in production: stage's notification channel is created first
+ * in the Monitoring emulator, as people create it in Google's.
  */
 import { execFile } from "node:child_process";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { AlertPolicyServiceClient } from "@google-cloud/monitoring";
 import { JobsClient } from "@google-cloud/run";
 import { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import { googleAuthLibrary } from "google-gax";
@@ -18,6 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { catalog } from "../../jobs/index.ts";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import { ENVIRONMENTS } from "../../src/runtime/environments.ts";
+import { createAlertChannels, provisioned } from "../helpers/provisioned.ts";
 
 const exec = promisify(execFile);
 const root = resolve(import.meta.dirname, "../..");
@@ -87,6 +92,7 @@ describe("cloudbuild-jobs.yaml's commands", () => {
         secret: { replication: { automatic: {} } },
       });
     await secrets.close();
+    await createAlertChannels(sandbox.urls.monitoring, ENVIRONMENTS.stage);
   });
   afterAll(async () => {
     await sandbox?.stop();
@@ -118,8 +124,7 @@ describe("cloudbuild-jobs.yaml's commands", () => {
 
     const deploy = stepScript("deploy", values(), workspace);
     const deployed = await exec("bash", deploy, { env: env(), cwd: root });
-    expect(deployed.stdout).toContain("Applied:");
-    expect(deployed.stdout).toContain("0 failed");
+    expect(deployed.stdout).toContain(`Applied: ${provisioned(catalog).all} done, 0 failed.`);
 
     const jobs = new JobsClient(client(sandbox.urls.cloudRun));
     const [list] = await jobs.listJobs({ parent: "projects/cloudact-testing-1/locations/us-central1" });
@@ -129,6 +134,12 @@ describe("cloudbuild-jobs.yaml's commands", () => {
       expect(job.labels?.["source-commit"]).toBe(COMMIT);
       expect(job.template?.template?.containers?.[0]?.image).toBe(image);
     }
+    const monitoring = new AlertPolicyServiceClient(client(sandbox.urls.monitoring));
+    const [policies] = await monitoring.listAlertPolicies({ name: "projects/cloudact-testing-1" });
+    await monitoring.close();
+    expect(policies.filter((p) => p.userLabels?.environment === "stage")).toHaveLength(
+      provisioned(catalog).policies,
+    );
   }, 60_000);
 
   it("refuses to auto-deploy prod", async () => {

@@ -119,8 +119,6 @@ describe("create-all-jobs and alert policies", () => {
 
   it("refuses, before any change, when the environment's notification channel does not exist", async () => {
     const bare = await startMonitoring({
-      project: "sandbox-project",
-      location: "us-central1",
       now: () => new Date(),
       executions: () => [],
       channels: [],

@@ -8,8 +8,11 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { catalog } from "../../jobs/index.ts";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
 import { startMetadataServer } from "../../sandbox/metadata/server.ts";
+import { ENVIRONMENTS } from "../../src/runtime/environments.ts";
+import { createAlertChannels, provisioned } from "../helpers/provisioned.ts";
 import { cli } from "./support.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -27,6 +30,8 @@ beforeAll(async () => {
     );
     expect(response.status).toBe(200);
   }
+  // Stage's notification channel, which its alert policies notify (made by people, never by the suite).
+  await createAlertChannels(sandbox.urls.monitoring, ENVIRONMENTS.stage);
 });
 afterAll(async () => {
   await sandbox?.stop();
@@ -40,6 +45,7 @@ const stageEnv = () => ({
   CLOUD_RUN_API_URL: sandbox.env.CLOUD_RUN_API_URL,
   CLOUD_SCHEDULER_API_URL: sandbox.env.CLOUD_SCHEDULER_API_URL,
   SECRET_MANAGER_API_URL: sandbox.env.SECRET_MANAGER_API_URL,
+  MONITORING_API_URL: sandbox.env.MONITORING_API_URL,
 });
 const authorized = (service: string) => sandbox.metadata.authorized.get(service) ?? 0;
 
@@ -141,7 +147,7 @@ describe("the Cloud Build deploy step", () => {
     await chmod(join(bin, "npm"), 0o755);
     const commit = "0123456789abcdef0123456789abcdef01234567";
     const image = `us-central1-docker.pkg.dev/cloudact-testing-1/scheduler-jobs/jobs@sha256:${"ab".repeat(32)}`;
-    await writeFile(join(workspace, "digest"), `${image}\n`);
+    await writeFile(join(workspace, "image-ref"), `${image}\n`);
     const script = (
       await deployStep({
         PROJECT_ID: "cloudact-testing-1",
@@ -152,7 +158,11 @@ describe("the Cloud Build deploy step", () => {
         _ENVIRONMENT: "stage",
       })
     ).replaceAll("/workspace/", `${workspace}/`);
-    const before = { run: authorized("cloudRun"), scheduler: authorized("scheduler") };
+    const before = {
+      run: authorized("cloudRun"),
+      scheduler: authorized("scheduler"),
+      monitoring: authorized("monitoring"),
+    };
     try {
       const result = await run(script, {
         ...stageEnv(),
@@ -174,5 +184,15 @@ describe("the Cloud Build deploy step", () => {
     expect(quotaReset?.template.template.containers[0]?.image).toBe(image);
     expect(authorized("cloudRun")).toBeGreaterThan(before.run);
     expect(authorized("scheduler")).toBeGreaterThan(before.scheduler);
+    expect(authorized("monitoring")).toBeGreaterThan(before.monitoring);
+    const policies = await fetch(
+      `${sandbox.env.MONITORING_API_URL}/v3/projects/cloudact-testing-1/alertPolicies`,
+    );
+    const { alertPolicies } = (await policies.json()) as {
+      alertPolicies: { userLabels: Record<string, string> }[];
+    };
+    expect(alertPolicies.filter((p) => p.userLabels.environment === "stage")).toHaveLength(
+      provisioned(catalog).policies,
+    );
   });
 });

@@ -9,7 +9,10 @@ import { join } from "node:path";
 import { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import { googleAuthLibrary } from "google-gax";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { catalog } from "../../jobs/index.ts";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import { ENVIRONMENTS } from "../../src/runtime/environments.ts";
+import { createAlertChannels, provisioned } from "../helpers/provisioned.ts";
 import { cli } from "./support.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -45,14 +48,18 @@ afterAll(async () => {
 });
 
 describe("scripts", () => {
-  it("create-all-jobs.sh applies, then --plan --json shows 13 unchanged", async () => {
+  it("create-all-jobs.sh applies jobs, triggers and alert policies, then --plan --json shows all unchanged", async () => {
+    const { resources, policies, all } = provisioned(catalog);
     const apply = await script("create-all-jobs.sh", ["sandbox"], sandbox.env);
-    expect(apply.stdout).toContain("Plan: 13 to create, 0 to update, 0 unchanged, 0 orphaned");
-    expect(apply.stdout).toContain("Applied: 13 done, 0 failed.");
+    expect(apply.stdout).toContain(`Plan: ${resources} to create, 0 to update, 0 unchanged, 0 orphaned`);
+    expect(apply.stdout).toContain(`Alerts: ${policies} to create, 0 to update, 0 unchanged, 0 orphaned`);
+    expect(apply.stdout).toContain(`Applied: ${all} done, 0 failed.`);
     expect(apply.code).toBe(0);
     const plan = await script("create-all-jobs.sh", ["sandbox", "--plan", "--json"], sandbox.env);
     expect(plan.code).toBe(0);
-    expect(JSON.parse(plan.stdout).summary).toEqual({ create: 0, update: 0, unchanged: 13, orphan: 0 });
+    const json = JSON.parse(plan.stdout);
+    expect(json.summary).toEqual({ create: 0, update: 0, unchanged: resources, orphan: 0 });
+    expect(json.alerts.summary).toEqual({ create: 0, update: 0, unchanged: policies, orphan: 0 });
   });
 
   it("list-jobs.sh prints the table of the 8 jobs", async () => {
@@ -132,6 +139,7 @@ describe("scripts", () => {
       });
     }
     await secrets.close();
+    await createAlertChannels(sandbox.urls.monitoring, ENVIRONMENTS.prod);
     const result = await script(
       "create-all-jobs.sh",
       ["prod", "--image", `repo/jobs@sha256:${"0f".repeat(32)}`],
@@ -143,6 +151,8 @@ describe("scripts", () => {
     const after = await cli(["list-jobs", "prod", "--json"], { env: sandbox.env });
     const rows = JSON.parse(after.stdout) as { verdict: string; lastExecution: unknown }[];
     expect(rows.every((row) => row.verdict === "DRIFTED" && row.lastExecution === null)).toBe(true);
+    const listed = await fetch(`${sandbox.urls.monitoring}/v3/projects/cloudact-prod/alertPolicies`);
+    expect(((await listed.json()) as { alertPolicies: unknown[] }).alertPolicies).toEqual([]);
   });
 });
 
