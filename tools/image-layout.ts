@@ -76,16 +76,20 @@ export async function buildContextFiles(root = repo): Promise<string[]> {
   return stdout.split("\0").filter((file) => file && !dockerIgnored(file, patterns));
 }
 
-export async function buildImageLayout(into?: string): Promise<ImageLayout> {
+/**
+ * `root` is the checkout to build from (default this one); the layout test passes a scratch checkout with
+ * stray files in it, so it never writes into the working tree while other tests read it.
+ */
+export async function buildImageLayout(into?: string, root = repo): Promise<ImageLayout> {
   const dir = into ?? (await mkdtemp(join(tmpdir(), "scheduler-jobs-image-")));
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   // The build context, in a folder of its own (node_modules linked for the bundler's package imports).
   const context = await mkdtemp(join(tmpdir(), "scheduler-jobs-context-"));
   let bundled: BundleInputs;
   try {
-    for (const file of await buildContextFiles()) {
+    for (const file of await buildContextFiles(root)) {
       await mkdir(dirname(join(context, file)), { recursive: true });
-      await cp(join(repo, file), join(context, file));
+      await cp(join(root, file), join(context, file));
     }
     await symlink(join(repo, "node_modules"), join(context, "node_modules"));
     // Build stage: bundle exactly what the Dockerfile bundles, from the context.
@@ -95,8 +99,8 @@ export async function buildImageLayout(into?: string): Promise<ImageLayout> {
     await rm(context, { recursive: true, force: true });
   }
   // Runtime stage: production dependencies only, no install scripts (nothing to compile at runtime).
-  await cp(join(repo, "package.json"), join(dir, "package.json"));
-  await cp(join(repo, "package-lock.json"), join(dir, "package-lock.json"));
+  await cp(join(root, "package.json"), join(dir, "package.json"));
+  await cp(join(root, "package-lock.json"), join(dir, "package-lock.json"));
   await run(npm, ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], {
     cwd: dir,
     maxBuffer: 16 * 1024 * 1024,

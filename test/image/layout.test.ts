@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { readdir, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { benchImageSize } from "../../bench/image-size.ts";
@@ -29,6 +30,23 @@ const STRAYS: Record<string, string> = {
 
 const exec = promisify(execFile);
 
+/** The working tree's tracked files in a fresh git repository (node_modules linked, as git ignores it). */
+async function scratchCheckout(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "scheduler-jobs-checkout-"));
+  const { stdout } = await exec("git", ["ls-files", "-z", "--cached"], { cwd: root, maxBuffer: 16 << 20 });
+  for (const file of stdout.split("\0").filter(Boolean)) {
+    if (!existsSync(join(root, file))) continue; // deleted in the working tree, not yet committed
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await cp(join(root, file), join(dir, file));
+  }
+  const git = (...args: string[]) => exec("git", args, { cwd: dir });
+  await git("init", "-q");
+  await git("add", "-A");
+  await git("-c", "user.email=test@localhost", "-c", "user.name=test", "commit", "-qm", "scratch");
+  await symlink(join(root, "node_modules"), join(dir, "node_modules"));
+  return dir;
+}
+
 // The Dockerfile's runtime layout, built without a container engine (see tools/image-layout.ts), and a job
 // run from it against the sandbox: what `docker run jobs migrate` would do.
 describe("the image layout", () => {
@@ -36,14 +54,17 @@ describe("the image layout", () => {
   let sandbox: Sandbox;
 
   beforeAll(async () => {
-    for (const [file, text] of Object.entries(STRAYS)) await writeFile(join(root, file), text);
+    // A scratch checkout (the working tree's tracked files, committed in a git repository of its own) with
+    // the strays dropped into it: the real working tree is never written while other test files read it.
+    const checkout = await scratchCheckout();
     try {
+      for (const [file, text] of Object.entries(STRAYS)) await writeFile(join(checkout, file), text);
       [layout, sandbox] = await Promise.all([
-        buildImageLayout(),
+        buildImageLayout(undefined, checkout),
         startSandbox({ quiet: true, scheduler: { autoTick: false }, orgs: { active: 3, inactive: 1 } }),
       ]);
     } finally {
-      for (const file of Object.keys(STRAYS)) await rm(join(root, file), { force: true });
+      await rm(checkout, { recursive: true, force: true });
     }
     console.log(
       `image layout: ${(layout.bytes / 1024 / 1024).toFixed(1)} MiB in ${layout.files.length} files`,
