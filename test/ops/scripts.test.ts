@@ -10,7 +10,10 @@ import { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import { googleAuthLibrary } from "google-gax";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import { catalogCounts } from "../helpers/catalog-counts.ts";
 import { cli } from "./support.ts";
+
+const n = catalogCounts();
 
 const root = join(import.meta.dirname, "..", "..");
 let sandbox: Sandbox;
@@ -45,29 +48,25 @@ afterAll(async () => {
 });
 
 describe("scripts", () => {
-  it("create-all-jobs.sh applies, then --plan --json shows 13 unchanged", async () => {
+  it("create-all-jobs.sh applies, then --plan --json shows all unchanged", async () => {
     const apply = await script("create-all-jobs.sh", ["sandbox"], sandbox.env);
-    expect(apply.stdout).toContain("Plan: 13 to create, 0 to update, 0 unchanged, 0 orphaned");
-    expect(apply.stdout).toContain("Applied: 13 done, 0 failed.");
+    expect(apply.stdout).toContain(`Plan: ${n.resources} to create, 0 to update, 0 unchanged, 0 orphaned`);
+    expect(apply.stdout).toContain(`Applied: ${n.resources} done, 0 failed.`);
     expect(apply.code).toBe(0);
     const plan = await script("create-all-jobs.sh", ["sandbox", "--plan", "--json"], sandbox.env);
     expect(plan.code).toBe(0);
-    expect(JSON.parse(plan.stdout).summary).toEqual({ create: 0, update: 0, unchanged: 13, orphan: 0 });
+    expect(JSON.parse(plan.stdout).summary).toEqual({
+      create: 0,
+      update: 0,
+      unchanged: n.resources,
+      orphan: 0,
+    });
   });
 
-  it("list-jobs.sh prints the table of the 8 jobs", async () => {
+  it("list-jobs.sh prints the table of every catalog job", async () => {
     const result = await script("list-jobs.sh", ["sandbox"], sandbox.env);
     expect(result.code).toBe(0);
-    for (const job of [
-      "migrate",
-      "bootstrap",
-      "org-sync-all",
-      "quota-reset",
-      "quota-cleanup",
-      "stale-cleanup",
-      "alerts",
-      "quota-monthly",
-    ]) {
+    for (const job of n.names) {
       expect(result.stdout).toContain(`│ ${job} `);
     }
     expect(result.stdout).toContain("NEVER RAN");
@@ -157,7 +156,7 @@ describe("finding the sandbox", () => {
       );
       const result = await cli(["list-jobs", "sandbox", "--json"], { env: {}, cwd: dir });
       expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout)).toHaveLength(8);
+      expect(JSON.parse(result.stdout)).toHaveLength(n.jobs);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
