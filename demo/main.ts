@@ -2,9 +2,9 @@
  * `npm start`: the whole product on one machine, through the same code paths operators use.
  *
  * 1. start the sandbox (emulated Cloud Run, Scheduler, Secret Manager, BigQuery, Supabase, admin API);
- * 2. `create-all-jobs sandbox`: plan, then apply 8 Cloud Run jobs and 5 Scheduler triggers;
+ * 2. `create-all-jobs sandbox`: plan, then apply a Cloud Run job per catalog job and a Scheduler trigger per scheduled one;
  * 3. `release sandbox`: migrate → bootstrap → org-sync-all as real executions;
- * 4. fire each of the 5 triggers once (Cloud Scheduler "run now", which POSTs to the emulated `:run`);
+ * 4. fire each trigger once (Cloud Scheduler "run now", which POSTs to the emulated `:run`);
  * 5. `list-jobs sandbox`: the status table, every verdict OK;
  * 6. alerts (demo/alerts.ts): a paused trigger and a failing run raise one incident each, healthy jobs none;
  * then stay up with the scheduler ticking until Ctrl-C.

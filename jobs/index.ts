@@ -17,7 +17,10 @@ import migrate from "./manual/migrate.ts";
 import orgSyncAll from "./manual/org-sync-all.ts";
 import quotaMonthly from "./monthly/quota-monthly.ts";
 
-/** In release order (manual), then by time of day (daily), then monthly. */
+/**
+ * Manual jobs in release order (the release command's steps; a catalog test checks it), then daily jobs
+ * by time of day, then monthly ones by day of month (buildCatalog refuses any other order).
+ */
 export const catalog: readonly AnyJob[] = buildCatalog({
   manual: [migrate, bootstrap, orgSyncAll],
   daily: [quotaReset, quotaCleanup, staleCleanup, alerts],
