@@ -55,19 +55,37 @@ export function fitTable(head: string[], rows: string[][], width: number): strin
 }
 
 /**
- * `text` broken at spaces into lines no wider than `width`, continuation lines indented by `indent`
- * spaces; a word longer than a line (a URL) stays whole on a line of its own.
+ * `text` broken at spaces into lines no wider than `width`; continuation lines keep the line's own leading
+ * spaces plus `indent` more. A word longer than a line (a URL, a digest) stays whole on a line of its own.
+ *
+ * @example wrapLine("  fired: a-trigger, b-trigger", 20) // ["  fired: a-trigger,", "    b-trigger"]
  */
 export function wrapLine(text: string, width: number, indent = 2): string[] {
+  const lead = text.match(/^ */)?.[0] ?? "";
+  const next = `${lead}${" ".repeat(indent)}`;
   const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(" ")) {
-    const candidate = line ? `${line} ${word}` : word;
-    if (line && [...candidate].length > width) {
+  let line = lead;
+  for (const word of text.slice(lead.length).split(" ")) {
+    const fresh = line === lead || line === next;
+    const candidate = fresh ? `${line}${word}` : `${line} ${word}`;
+    if (!fresh && [...candidate].length > width) {
       lines.push(line);
-      line = `${" ".repeat(indent)}${word}`;
+      line = `${next}${word}`;
     } else line = candidate;
   }
   lines.push(line);
   return lines;
+}
+
+/**
+ * A plan's field change, `      field: from → to`, on one line when it fits `width`; else the field on
+ * its own line and the values under it, `from` and `→ to` on lines of their own when even that is too wide.
+ */
+export function changeLines(field: string, from: string, to: string, width = DEFAULT_WIDTH): string[] {
+  const one = `      ${field}: ${from} → ${to}`;
+  if (textWidth(one) <= width) return [one];
+  const both = `          ${from} → ${to}`;
+  return textWidth(both) <= width
+    ? [`      ${field}:`, both]
+    : [`      ${field}:`, `          ${from}`, `        → ${to}`];
 }

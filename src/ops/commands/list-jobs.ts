@@ -169,10 +169,8 @@ async function run(argv: string[], io: Io): Promise<number> {
       rows.map((row, i) => ({ ...row, schedule: catalog[i]?.schedule ?? null })),
       { wide: args.wide, width },
     );
-    println(
-      io.stdout,
-      `${target.env.name} (project ${target.env.project}, region ${target.env.region}) at ${iso(now)}`,
-    );
+    const title = `${target.env.name} (project ${target.env.project}, region ${target.env.region}) at ${iso(now)}`;
+    for (const part of args.wide ? [title] : wrapLine(title, width)) println(io.stdout, part);
     println(io.stdout, table);
     for (const row of rows.filter((r) => r.reason)) {
       const line = `${row.job}: ${verdictLabel(row.verdict, row.drift)}: ${row.reason}`;
