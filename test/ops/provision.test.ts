@@ -367,7 +367,10 @@ describe("prod confirmation", () => {
     );
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`! warning: --image ${image} has the tag "stage"`);
-    expect(result.stdout).toContain(`image: (none) → "${image}"`);
+    // Too wide for one line at 80 columns: the field, then its values under it.
+    expect(result.stdout).toMatch(
+      new RegExp(`image:\\s+\\(none\\)\\s+→ "${image.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"`),
+    );
   });
 
   it("applies in prod after yes on stdin", async () => {
