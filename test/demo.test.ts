@@ -23,7 +23,7 @@ describe("the demo (npm start)", () => {
     });
     const code = await new Promise<number | null>((done) => child.on("exit", done));
     expect(out).toContain(`Plan: ${n.resources} to create`);
-    expect(out).toMatch(/fired: [^\[]*quota-reset-sandbox-trigger/);
+    expect(out).toMatch(/fired: [^[]*quota-reset-sandbox-trigger/);
     expect(out).toContain(`All ${n.jobs} jobs OK`);
     expect(out).toContain("Alert incidents: 1 failed run, 1 missed run, 0 from healthy jobs");
     // Its screen fits 80 columns, the commands' tables included.
