@@ -21,7 +21,12 @@ import { nextRuns } from "../src/runtime/catalog.ts";
 
 const STEP = 15 * 60_000;
 
-export async function demoAlerts(sandbox: Sandbox, target: Target, say: (text: string) => void) {
+export async function demoAlerts(
+  sandbox: Sandbox,
+  target: Target,
+  say: (text: string) => void,
+  print: (text: string) => void = (text) => process.stdout.write(`${text}\n`),
+) {
   const clients = createClients(target);
   const parent = parentOf(target);
   const settle = async () => {
@@ -53,8 +58,8 @@ export async function demoAlerts(sandbox: Sandbox, target: Target, say: (text: s
     }
     const incidents = sandbox.monitoring.evaluator.incidents;
     for (const incident of incidents)
-      process.stdout.write(
-        `  incident ${incident.openTime}  ${incident.policyDisplayName}${incident.labels.job_name ? ` (${incident.labels.job_name})` : ""}\n`,
+      print(
+        `  incident ${incident.openTime}  ${incident.policyDisplayName}${incident.labels.job_name ? ` (${incident.labels.job_name})` : ""}`,
       );
     const named = (text: string) => incidents.filter((i) => i.policyDisplayName.includes(text));
     const failed = named("execution failed").length;

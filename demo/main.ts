@@ -2,9 +2,9 @@
  * `npm start`: the whole product on one machine, through the same code paths operators use.
  *
  * 1. start the sandbox (emulated Cloud Run, Scheduler, Secret Manager, BigQuery, Supabase, admin API);
- * 2. `create-all-jobs sandbox`: plan, then apply 8 Cloud Run jobs and 5 Scheduler triggers;
+ * 2. `create-all-jobs sandbox`: plan, then apply a Cloud Run job per catalog job and a Scheduler trigger per scheduled one;
  * 3. `release sandbox`: migrate → bootstrap → org-sync-all as real executions;
- * 4. fire each of the 5 triggers once (Cloud Scheduler "run now", which POSTs to the emulated `:run`);
+ * 4. fire each trigger once (Cloud Scheduler "run now", which POSTs to the emulated `:run`);
  * 5. `list-jobs sandbox`: the status table, every verdict OK;
  * 6. alerts (demo/alerts.ts): a paused trigger and a failing run raise one incident each, healthy jobs none;
  * then stay up with the scheduler ticking until Ctrl-C.
@@ -18,6 +18,7 @@ import { REPO_ROOT, startSandbox } from "../sandbox/index.ts";
 import { main as ops } from "../src/ops/cli.ts";
 import { createClients, parentOf } from "../src/ops/clients.ts";
 import type { Io } from "../src/ops/io.ts";
+import { screenWidth, wrapLine } from "../src/ops/screen.ts";
 import { resolveTarget } from "../src/ops/target.ts";
 import { demoAlerts } from "./alerts.ts";
 
@@ -26,7 +27,13 @@ const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 const bold =
   process.stdout.isTTY && !process.env.NO_COLOR ? (t: string) => `\x1b[1m${t}\x1b[0m` : (t: string) => t;
-const say = (text: string) => process.stdout.write(`\n${bold(`[${elapsed()}] ${text}`)}\n`);
+// Every line the demo writes itself fits the terminal (COLUMNS, its width, else 80), as the commands' do.
+const width = screenWidth({ env: process.env, stdout: process.stdout });
+const print = (text: string) => {
+  for (const line of text.split("\n")) process.stdout.write(`${wrapLine(line, width, 2).join("\n")}\n`);
+};
+const say = (text: string) =>
+  process.stdout.write(`\n${wrapLine(`[${elapsed()}] ${text}`, width, 2).map(bold).join("\n")}\n`);
 
 say("Starting the sandbox on 127.0.0.1 (no account, no network)…");
 const logFile = join(REPO_ROOT, ".sandbox", "demo.log");
@@ -90,7 +97,7 @@ for (const trigger of triggers) {
   await scheduler.runJob({ name: trigger.name });
   fired.push(trigger.name.split("/").pop() ?? trigger.name);
 }
-process.stdout.write(`  fired: ${fired.join(", ")}\n`);
+print(`  fired: ${fired.join(", ")}`);
 
 // Wait until every triggered execution has finished (bounded: the demo must not hang).
 const executionsClient = await clients.executions();
@@ -128,21 +135,21 @@ say(
     ? `All ${list.length} jobs OK — scripted part done in ${elapsed()}.`
     : `Not OK: ${notOk.map((r) => `${r.job} ${r.verdict}`).join(", ")}`,
 );
-const alerting = await demoAlerts(sandbox, target, say);
+const alerting = await demoAlerts(sandbox, target, say, print);
 const alertsOk = alerting.failed === 1 && alerting.missed === 1 && alerting.others === 0;
 say(
   `Alert incidents: ${alerting.failed} failed run, ${alerting.missed} missed run, ${alerting.others} from healthy jobs${alertsOk ? " — as expected." : " — NOT as expected."}`,
 );
 if (exitAfterDemo) await stop(notOk.length === 0 && alertsOk ? 0 : 1);
 
-process.stdout.write(`
+print(`
 The sandbox keeps running, with the scheduler ticking in real time. In another terminal, try:
-  ./scripts/run-job.sh sandbox alerts                 run a job as an execution and wait for its logs
+  ./scripts/run-job.sh sandbox alerts            # run as an execution, wait, logs
   ./scripts/run-job.sh sandbox quota-cleanup --dry-run
-  ./scripts/list-jobs.sh sandbox                      the status table (--json for scripts)
-  curl ${sandbox.urls.monitoring}/sandbox/incidents   the alert incidents the sandbox's Monitoring raised
-  ./scripts/create-all-jobs.sh sandbox --plan         the plan: 0 changes now
-  ./scripts/release.sh sandbox --from bootstrap       resume a release
+  ./scripts/list-jobs.sh sandbox                 # the status table (--json too)
+  curl ${sandbox.urls.monitoring}/sandbox/incidents
+                                                 # the alert incidents raised
+  ./scripts/create-all-jobs.sh sandbox --plan    # the plan: 0 changes now
+  ./scripts/release.sh sandbox --from bootstrap  # resume a release
 ${otherSandbox === null ? "The scripts find this sandbox through .sandbox/endpoints.json." : ".sandbox/endpoints.json belongs to another running sandbox (the scripts talk to that one)."} Sandbox log: ${logFile}
-Press Ctrl-C to stop everything.
-`);
+Press Ctrl-C to stop everything.`);

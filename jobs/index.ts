@@ -12,7 +12,11 @@ import { buildCatalog } from "../src/runtime/catalog.ts";
 import type { AnyJob } from "../src/runtime/job.ts";
 import { loadJobsByFolder } from "./files.ts";
 
-/** In release order (manual), then by time of day (daily), then monthly: as listed in jobs/files.ts. */
+/**
+ * Manual jobs in release order (the release command's steps; a catalog test checks it), then daily jobs
+ * by time of day, then monthly ones by day of month, as listed in jobs/files.ts (buildCatalog refuses any
+ * other order).
+ */
 export const catalog: readonly AnyJob[] = buildCatalog(await loadJobsByFolder());
 
 /** The job named `name`, or undefined (the entrypoint then lists the jobs and exits 2). */

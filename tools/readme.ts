@@ -1,7 +1,8 @@
 /**
  * Regenerates the README sections that restate the code — the job table (from the catalog), the IAM
  * roles (from src/ops/iam.ts) and the configuration reference (from the config schema) — between
- * `<!-- generated:NAME:start -->` and `<!-- generated:NAME:end -->` markers.
+ * `<!-- generated:NAME:start -->` and `<!-- generated:NAME:end -->` markers — and the counts in the prose,
+ * `<!-- count:jobs|triggers|resources -->N<!-- /count -->`, so adding a job changes no hand-written number.
  *
  * @example
  *   npm run readme            # rewrite README.md
@@ -71,13 +72,27 @@ function configSection(): string {
   ].join("\n");
 }
 
+/** The numbers the prose quotes: Cloud Run jobs, Scheduler triggers, and both (what a plan counts). */
+export function readmeCounts(): Record<string, number> {
+  const triggers = catalog.filter((job) => job.schedule).length;
+  return { jobs: catalog.length, triggers, resources: catalog.length + triggers };
+}
+
+function renderCounts(text: string): string {
+  const counts = readmeCounts();
+  return text.replace(/(<!-- count:([a-z]+) -->)[^<]*(<!-- \/count -->)/g, (whole, open, name, close) => {
+    if (!(name in counts)) throw new Error(`README.md: unknown count "${name}" in ${whole}`);
+    return `${open}${counts[name]}${close}`;
+  });
+}
+
 export function renderReadme(current: string): string {
   const sections: Record<string, string> = {
     jobs: jobsSection(),
     iam: iamSection(),
     config: configSection(),
   };
-  let out = current;
+  let out = renderCounts(current);
   for (const [name, body] of Object.entries(sections)) {
     const start = `<!-- generated:${name}:start -->`;
     const end = `<!-- generated:${name}:end -->`;

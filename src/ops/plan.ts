@@ -15,6 +15,7 @@ import { type DesiredState, MANAGED_BY, type RunJob, type Trigger, triggerMarker
 import { keepApiUrl, keepImage, withImage } from "./keep.ts";
 import { formatLegacy, type LegacyItem, legacyJson } from "./legacy.ts";
 import { type Flat, flattenRunJob, flattenTrigger } from "./normalize.ts";
+import { changeLines } from "./screen.ts";
 import type { Target } from "./target.ts";
 
 export type Action = "create" | "update" | "unchanged" | "orphan";
@@ -168,7 +169,7 @@ export function formatPlan(plan: Plan, target: Target, prune = false): string {
       `  ${SIGNS[item.action]} ${item.action.padEnd(9)} ${item.kind.padEnd(7)} ${shortName(item.name)}${note}`,
     );
     for (const change of item.changes)
-      lines.push(`      ${change.field}: ${show(change.from)} → ${show(change.to)}`);
+      lines.push(...changeLines(change.field, show(change.from), show(change.to)));
   }
   for (const problem of plan.problems) lines.push(`  ! ${problem}`);
   for (const warning of plan.warnings) lines.push(`  ! warning: ${warning}`);

@@ -10,6 +10,7 @@ import { ConfigError } from "../runtime/errors.ts";
 import type { Clients } from "./clients.ts";
 import { IAM_ROLES } from "./iam.ts";
 import { type Io, println } from "./io.ts";
+import { screenWidth, wrapLine } from "./screen.ts";
 import type { Target } from "./target.ts";
 
 // The credentials check moved to credentials.ts (every command runs it, in resolveTarget); re-exported here
@@ -44,13 +45,11 @@ export async function preflight(
     }),
   );
   if (problems.length) throw new ConfigError(`preflight failed for ${target.env.name}`, problems);
-  println(
-    io.stderr,
+  const width = screenWidth(io);
+  for (const line of [
     `preflight: jobs run as ${target.env.jobServiceAccount} (needs ${roleNames(IAM_ROLES.job)})`,
-  );
-  println(
-    io.stderr,
     `preflight: triggers call :run as ${target.env.invokerServiceAccount} (needs ${roleNames(IAM_ROLES.invoker)})`,
-  );
-  println(io.stderr, `preflight: secrets found: ${[...secrets].sort().join(", ")}`);
+    `preflight: secrets found: ${[...secrets].sort().join(", ")}`,
+  ])
+    for (const part of wrapLine(line, width, 2)) println(io.stderr, part);
 }

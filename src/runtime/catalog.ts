@@ -12,16 +12,45 @@
 import type { AnyJob, Category, JobSpec } from "./job.ts";
 import { specOf } from "./job.ts";
 import { JobDefinitionError, specProblems } from "./job-checks.ts";
-import { folderProblem } from "./schedule.ts";
+import { cronProblem, folderProblem, nextRuns } from "./schedule.ts";
 
 export { nextRuns } from "./schedule.ts";
 
 export type CatalogInput = Record<Category, readonly AnyJob[]>;
 
+/** Reference points for ordering: a UTC midnight (daily) and a UTC month start (monthly). */
+const ORDER_FROM = { daily: new Date("2026-01-05T00:00:00Z"), monthly: new Date("2026-01-01T00:00:00Z") };
+
 /**
- * Check every definition, that names are unique and that each folder agrees with its jobs' schedules;
- * return the jobs in order
- * (manual, daily, monthly, each as listed). Throws `JobDefinitionError` listing every problem.
+ * Why scheduled jobs are not listed in the order they fire (daily: by time of day in UTC, monthly: by
+ * their first run in the month), or null. The catalog's order is the order of the README table, the
+ * plan and list-jobs, so it reads as the night's timeline.
+ */
+function orderProblem(category: "daily" | "monthly", jobs: readonly AnyJob[]): string | null {
+  const from = ORDER_FROM[category];
+  const fires = jobs.map((job) => {
+    const next =
+      job.schedule && !cronProblem(job.schedule.cron, job.schedule.timeZone)
+        ? nextRuns(job, new Date(from.getTime() - 1), 1)[0]
+        : undefined;
+    return { job, at: next ?? null };
+  });
+  for (let i = 1; i < fires.length; i++) {
+    const [before, after] = [fires[i - 1], fires[i]];
+    if (!before?.at || !after?.at || before.at <= after.at) continue;
+    const when = (at: Date) =>
+      category === "daily"
+        ? `${at.toISOString().slice(11, 16)} UTC`
+        : `${at.toISOString().slice(8, 16).replace("T", " ")} UTC`;
+    return `jobs/index.ts: ${category} jobs are listed in the order they fire; "${after.job.name}" (${when(after.at)}) is listed after "${before.job.name}" (${when(before.at)}): move it up`;
+  }
+  return null;
+}
+
+/**
+ * Check names are unique, each folder agrees with its jobs' schedules and scheduled jobs are listed in
+ * the order they fire; return the jobs in order (manual, daily, monthly, each as listed). Throws
+ * `JobDefinitionError` listing every problem.
  */
 export function buildCatalog(input: CatalogInput): readonly AnyJob[] {
   const problems: string[] = [];
@@ -47,6 +76,10 @@ export function buildCatalog(input: CatalogInput): readonly AnyJob[] {
       if (problem) problems.push(problem);
       jobs.push(job);
     }
+  }
+  for (const category of ["daily", "monthly"] as const) {
+    const problem = orderProblem(category, input[category]);
+    if (problem) problems.push(problem);
   }
   if (problems.length) throw new JobDefinitionError(problems);
   return Object.freeze(jobs);

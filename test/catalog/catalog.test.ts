@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { catalog, getJob } from "../../jobs/index.ts";
+import { RELEASE_STEPS } from "../../src/ops/commands/release.ts";
 import { nextRuns, serializeCatalog } from "../../src/runtime/catalog.ts";
 
 const text = expect.any(String);
@@ -30,97 +31,118 @@ const daily = {
   env: null,
 };
 
+/** What each job of the catalog serialises to; a job added later is checked field by field below. */
+const KNOWN = [
+  {
+    ...manual,
+    name: "migrate",
+    description: text,
+    timeoutSeconds: 900,
+    retries: 0,
+    uses: ["supabase"],
+    flags: { "dry-run": bool, dir: str() },
+  },
+  {
+    ...manual,
+    name: "bootstrap",
+    description: text,
+    timeoutSeconds: 1800,
+    retries: 0,
+    uses: ["admin-api"],
+    routes: ["bootstrapStatus", "bootstrap", "bootstrapSync"],
+    flags: { "force-fresh": bool, "force-sync": bool },
+  },
+  {
+    ...manual,
+    name: "org-sync-all",
+    description: text,
+    timeoutSeconds: 3600,
+    retries: 1,
+    tasks: 2,
+    uses: ["admin-api"],
+    routes: ["listOrganizations", "syncOrganization"],
+    flags: { org: str(), concurrency: str("8") },
+  },
+  {
+    ...daily,
+    name: "quota-reset",
+    description: text,
+    schedule: utc("0 0 * * *"),
+    timeoutSeconds: 900,
+    retries: 2,
+    uses: ["admin-api"],
+    routes: ["resetDailyQuota"],
+    flags: {},
+  },
+  {
+    ...daily,
+    name: "quota-cleanup",
+    description: text,
+    schedule: utc("0 1 * * *"),
+    timeoutSeconds: 1800,
+    retries: 1,
+    uses: ["bigquery"],
+    flags: { "dry-run": bool },
+    env: ["DAYS_TO_KEEP"],
+  },
+  {
+    ...daily,
+    name: "stale-cleanup",
+    description: text,
+    schedule: utc("0 2 * * *"),
+    timeoutSeconds: 600,
+    retries: 2,
+    uses: ["admin-api"],
+    routes: ["cleanupStale"],
+    flags: {},
+  },
+  {
+    ...daily,
+    name: "alerts",
+    description: text,
+    schedule: utc("0 8 * * *"),
+    timeoutSeconds: 1800,
+    retries: 0,
+    uses: ["admin-api"],
+    routes: ["processAlerts"],
+    oncePerDay: true,
+    flags: { "dry-run": bool, org: str(), types: str() },
+  },
+  {
+    ...daily,
+    name: "quota-monthly",
+    description: text,
+    schedule: utc("5 0 1 * *"),
+    timeoutSeconds: 900,
+    retries: 0,
+    uses: ["admin-api"],
+    routes: ["resetMonthlyQuota"],
+    oncePerDay: true,
+    flags: { force: bool },
+  },
+];
+
 describe("the catalog", () => {
-  it("serialises every job with every default spelled out", () => {
-    expect(serializeCatalog(catalog)).toEqual([
-      {
-        ...manual,
-        name: "migrate",
-        description: text,
-        timeoutSeconds: 900,
-        retries: 0,
-        uses: ["supabase"],
-        flags: { "dry-run": bool, dir: str() },
-      },
-      {
-        ...manual,
-        name: "bootstrap",
-        description: text,
-        timeoutSeconds: 1800,
-        retries: 0,
-        uses: ["admin-api"],
-        routes: ["bootstrapStatus", "bootstrap", "bootstrapSync"],
-        flags: { "force-fresh": bool, "force-sync": bool },
-      },
-      {
-        ...manual,
-        name: "org-sync-all",
-        description: text,
-        timeoutSeconds: 3600,
-        retries: 1,
-        tasks: 2,
-        uses: ["admin-api"],
-        routes: ["listOrganizations", "syncOrganization"],
-        flags: { org: str(), concurrency: str("8") },
-      },
-      {
-        ...daily,
-        name: "quota-reset",
-        description: text,
-        schedule: utc("0 0 * * *"),
-        timeoutSeconds: 900,
-        retries: 2,
-        uses: ["admin-api"],
-        routes: ["resetDailyQuota"],
-        flags: {},
-      },
-      {
-        ...daily,
-        name: "quota-cleanup",
-        description: text,
-        schedule: utc("0 1 * * *"),
-        timeoutSeconds: 1800,
-        retries: 1,
-        uses: ["bigquery"],
-        flags: { "dry-run": bool },
-        env: ["DAYS_TO_KEEP"],
-      },
-      {
-        ...daily,
-        name: "stale-cleanup",
-        description: text,
-        schedule: utc("0 2 * * *"),
-        timeoutSeconds: 600,
-        retries: 2,
-        uses: ["admin-api"],
-        routes: ["cleanupStale"],
-        flags: {},
-      },
-      {
-        ...daily,
-        name: "alerts",
-        description: text,
-        schedule: utc("0 8 * * *"),
-        timeoutSeconds: 1800,
-        retries: 0,
-        uses: ["admin-api"],
-        routes: ["processAlerts"],
-        oncePerDay: true,
-        flags: { "dry-run": bool, org: str(), types: str() },
-      },
-      {
-        ...daily,
-        name: "quota-monthly",
-        description: text,
-        schedule: utc("5 0 1 * *"),
-        timeoutSeconds: 900,
-        retries: 0,
-        uses: ["admin-api"],
-        routes: ["resetMonthlyQuota"],
-        oncePerDay: true,
-        flags: { force: bool },
-      },
-    ]);
+  it.each(KNOWN.map((job) => [job.name, job]))(
+    "serialises %s with every default spelled out",
+    (name, expected) => {
+      expect(serializeCatalog(catalog).find((job) => job.name === name)).toEqual(expected);
+    },
+  );
+
+  it("spells out every field of every job, including one added since this test was written", () => {
+    const fields = Object.keys(KNOWN[0] ?? {}).sort();
+    for (const job of serializeCatalog(catalog)) {
+      expect(Object.keys(job).sort(), job.name).toEqual(fields);
+      for (const [field, value] of Object.entries(job))
+        expect(value, `${job.name}.${field}`).not.toBeUndefined();
+    }
+  });
+
+  it("lists the manual jobs in release order", () => {
+    const manual = catalog.filter((job) => !job.schedule).map((job) => job.name);
+    // The release's steps first, in its order; manual jobs outside the release after them.
+    expect(manual.slice(0, RELEASE_STEPS.length)).toEqual([...RELEASE_STEPS]);
   });
 
   it("is plain JSON (no functions or schemas survive serialisation)", () => {

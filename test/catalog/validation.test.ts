@@ -198,6 +198,32 @@ describe("buildCatalog", () => {
     expect(problems({ manual: [], daily: [], monthly: [], [folder]: [job("right", cron)] })).toBe("");
   });
 
+  it.each([
+    ["daily", ["0 1 * * *", "0 0 * * *"], '"second" (00:00 UTC) is listed after "first" (01:00 UTC)'],
+    ["monthly", ["0 0 2 * *", "5 0 1 * *"], '"second" (01 00:05 UTC) is listed after "first" (02 00:00 UTC)'],
+  ] as const)("refuses %s jobs listed out of firing order", (folder, [first, second], expected) => {
+    const input = {
+      manual: [],
+      daily: [],
+      monthly: [],
+      [folder]: [job("first", first), job("second", second)],
+    };
+    expect(problems(input)).toContain(
+      `jobs/index.ts: ${folder} jobs are listed in the order they fire; ${expected}`,
+    );
+  });
+
+  it("orders daily jobs by UTC time of day across time zones", () => {
+    const zoned = (name: string, cron: string, timeZone: string) =>
+      defineJob({ ...base, name, schedule: { cron, timeZone } });
+    // 06:00 in Berlin (05:00 UTC in January) fires before 07:00 UTC.
+    const daily = [zoned("berlin", "0 6 * * *", "Europe/Berlin"), zoned("utc", "0 7 * * *", "Etc/UTC")];
+    expect(problems({ manual: [], daily, monthly: [] })).toBe("");
+    expect(problems({ manual: [], daily: [...daily].reverse(), monthly: [] })).toContain(
+      '"berlin" (05:00 UTC)',
+    );
+  });
+
   it("refuses a schedule in jobs/manual and a scheduled folder without one", () => {
     expect(problems({ manual: [job("m1", "0 0 * * *")], daily: [job("d1")], monthly: [] })).toMatch(
       /job "m1": schedule: jobs in jobs\/manual have no schedule[\s\S]*job "d1": schedule: jobs in jobs\/daily need a schedule/,

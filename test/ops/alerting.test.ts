@@ -75,8 +75,9 @@ describe("create-all-jobs and alert policies", () => {
       updateMask: { paths: ["display_name"] },
     });
     const plan = await run("--plan");
-    expect(plan.stdout).toContain(
-      'displayName: "renamed by hand" → "[sandbox] a scheduler-jobs execution failed"',
+    // A change too wide for 80 columns puts its values under the field.
+    expect(plan.stdout).toMatch(
+      /displayName:\s+"renamed by hand" → "\[sandbox\] a scheduler-jobs execution failed"/,
     );
     expect((await run("--yes")).stdout).toContain("✓ policy failed-run/all: updated (displayName)");
     const [after] = await policies.getAlertPolicy({ name: target?.name ?? "" });

@@ -9,6 +9,7 @@ import { desiredState, type RunJob } from "../../src/ops/desired.ts";
 import { buildPlan, count, formatPlan } from "../../src/ops/plan.ts";
 import type { Target } from "../../src/ops/target.ts";
 import { ENVIRONMENTS, type EnvironmentName } from "../../src/runtime/environments.ts";
+import { catalogCounts } from "../helpers/catalog-counts.ts";
 
 const targetOf = (name: EnvironmentName): Target => ({
   env: ENVIRONMENTS[name],
@@ -109,6 +110,6 @@ describe("API_SERVICE_URL in the plan", () => {
     expect(text).toContain('env.API_SERVICE_URL: (none) → "https://api.cloudact.ai"');
     expect(text).toContain('secret.CA_ROOT_API_KEY: (none) → "ca-root-api-key-prod:latest"');
     expect(text).toContain('env.ENVIRONMENT: (none) → "production"');
-    expect(count(plan, "create")).toBe(13);
+    expect(count(plan, "create")).toBe(catalogCounts().resources);
   });
 });

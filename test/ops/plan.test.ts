@@ -11,6 +11,9 @@ import { buildPlan, count } from "../../src/ops/plan.ts";
 import { expandHome } from "../../src/ops/preflight.ts";
 import { parseEnvironment, type Target } from "../../src/ops/target.ts";
 import { ENVIRONMENTS } from "../../src/runtime/environments.ts";
+import { catalogCounts } from "../helpers/catalog-counts.ts";
+
+const n = catalogCounts();
 
 const sandboxTarget: Target = {
   env: ENVIRONMENTS.sandbox,
@@ -55,10 +58,10 @@ function triggerAsReturned(trigger: Trigger): Trigger {
 }
 
 describe("desired state", () => {
-  it("has 8 Cloud Run jobs and 5 triggers, names carrying the environment", () => {
+  it("has a Cloud Run job per catalog job and a trigger per scheduled one, names carrying the environment", () => {
     const state = desired();
-    expect(state.runJobs.size).toBe(8);
-    expect(state.triggers.size).toBe(5);
+    expect(state.runJobs.size).toBe(n.jobs);
+    expect(state.triggers.size).toBe(n.triggers);
     for (const name of [...state.runJobs.keys(), ...state.triggers.keys()])
       expect(name).toMatch(/-sandbox(-trigger)?$/);
   });
@@ -90,16 +93,16 @@ describe("desired state", () => {
 });
 
 describe("plan", () => {
-  it("shows 13 creates on an empty project", () => {
+  it("shows a create for every job and trigger on an empty project", () => {
     const plan = buildPlan(desired(), { runJobs: [], triggers: [] }, sandboxTarget, {});
-    expect(count(plan, "create")).toBe(13);
+    expect(count(plan, "create")).toBe(n.resources);
     expect(plan.problems).toEqual([]);
   });
 
   it("refuses to create a job outside the sandbox without --image", () => {
     const state = desiredState(catalog, stageTarget, { commit: "abc" });
     const plan = buildPlan(state, { runJobs: [], triggers: [] }, stageTarget, {});
-    expect(plan.problems.filter((problem) => problem.includes("pass --image <ref>"))).toHaveLength(8);
+    expect(plan.problems.filter((problem) => problem.includes("pass --image <ref>"))).toHaveLength(n.jobs);
   });
 
   it("shows nothing to change when the API spells the same state differently", () => {
@@ -109,7 +112,7 @@ describe("plan", () => {
       triggers: [...state.triggers.values()].map(triggerAsReturned),
     };
     const plan = buildPlan(state, actual, sandboxTarget, {});
-    expect(count(plan, "unchanged")).toBe(13);
+    expect(count(plan, "unchanged")).toBe(n.resources);
   });
 
   it("keeps the deployed image without --image and changes it with --image", () => {
@@ -121,7 +124,7 @@ describe("plan", () => {
     expect(count(buildPlan(state, actual, sandboxTarget, {}), "update")).toBe(0);
     const withImage = desiredState(catalog, sandboxTarget, { commit: "abc123", image: "new@sha256:2" });
     const plan = buildPlan(withImage, actual, sandboxTarget, { image: "new@sha256:2" });
-    expect(count(plan, "update")).toBe(8);
+    expect(count(plan, "update")).toBe(n.jobs);
     expect(plan.items[0]?.changes).toContainEqual({
       field: "image",
       from: "old@sha256:1",

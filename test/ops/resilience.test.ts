@@ -185,7 +185,7 @@ describe("a MISSED slot", () => {
     const check = await cli(["list-jobs", "sandbox", "--check"], { env: env(), now });
     expect(check.code).toBe(1);
     expect(check.stdout).toMatch(
-      /^alerts: MISSED: last attempt \S+ failed: 403 PERMISSION_DENIED from :run/m,
+      /^alerts: MISSED: last attempt \S+ failed:\s+403\s+PERMISSION_DENIED\s+from\s+:run/m,
     );
     expect(check.stdout).toMatch(/^quota-reset: FAILED: quota-reset-sandbox-\S+ failed: /m);
     expect(check.stdout).toMatch(/^migrate: DRIFTED: job timeout$/m);

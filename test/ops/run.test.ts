@@ -254,8 +254,8 @@ describe("list-jobs", () => {
     expect(table.stdout).toMatch(/│ alerts .*│ FAILED \(drifted\)/);
   });
 
-  it("prints one table with every job", async () => {
-    const result = await cli(["list-jobs", "sandbox"], { env: env() });
+  it("prints one table with every job (--wide: with each time zone)", async () => {
+    const result = await cli(["list-jobs", "sandbox", "--wide"], { env: env() });
     expect(result.code).toBe(0);
     for (const job of ["migrate", "quota-monthly", "DRIFTED", "5 0 1 * * (Etc/UTC)"])
       expect(result.stdout).toContain(job);

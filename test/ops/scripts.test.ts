@@ -12,8 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { catalog } from "../../jobs/index.ts";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
 import { ENVIRONMENTS } from "../../src/runtime/environments.ts";
+import { catalogCounts } from "../helpers/catalog-counts.ts";
 import { createAlertChannels, provisioned } from "../helpers/provisioned.ts";
 import { cli } from "./support.ts";
+
+const n = catalogCounts();
 
 const root = join(import.meta.dirname, "..", "..");
 let sandbox: Sandbox;
@@ -62,19 +65,10 @@ describe("scripts", () => {
     expect(json.alerts.summary).toEqual({ create: 0, update: 0, unchanged: policies, orphan: 0 });
   });
 
-  it("list-jobs.sh prints the table of the 8 jobs", async () => {
+  it("list-jobs.sh prints the table of every catalog job", async () => {
     const result = await script("list-jobs.sh", ["sandbox"], sandbox.env);
     expect(result.code).toBe(0);
-    for (const job of [
-      "migrate",
-      "bootstrap",
-      "org-sync-all",
-      "quota-reset",
-      "quota-cleanup",
-      "stale-cleanup",
-      "alerts",
-      "quota-monthly",
-    ]) {
+    for (const job of n.names) {
       expect(result.stdout).toContain(`│ ${job} `);
     }
     expect(result.stdout).toContain("NEVER RAN");
@@ -167,7 +161,7 @@ describe("finding the sandbox", () => {
       );
       const result = await cli(["list-jobs", "sandbox", "--json"], { env: {}, cwd: dir });
       expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout)).toHaveLength(8);
+      expect(JSON.parse(result.stdout)).toHaveLength(n.jobs);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -17,6 +17,7 @@ import { MANAGED_BY } from "../desired.ts";
 import { durationText, enumName, type Flat } from "../normalize.ts";
 import type { Action, Change } from "../plan.ts";
 import { diffFlat } from "../plan.ts";
+import { changeLines } from "../screen.ts";
 import type { Target } from "../target.ts";
 import { type AlertPolicy, desiredPolicies, policyKey } from "./policies.ts";
 
@@ -146,7 +147,7 @@ export function formatAlertPlan(plan: AlertPlan, prune = false): string {
       item.action === "orphan" ? (prune ? " (will be deleted: --prune)" : " (kept; --prune deletes it)") : "";
     lines.push(`  ${SIGNS[item.action]} ${item.action.padEnd(9)} policy  ${item.key}${note}`);
     for (const change of item.changes)
-      lines.push(`      ${change.field}: ${show(change.from)} → ${show(change.to)}`);
+      lines.push(...changeLines(change.field, show(change.from), show(change.to)));
   }
   for (const problem of plan.problems) lines.push(`  ! ${problem}`);
   lines.push(

@@ -22,23 +22,25 @@ import {
   durationMs,
   type Execution,
   type ExecutionStatus,
-  formatDuration,
   readExecution,
   shortName,
   toDate,
 } from "../execution.ts";
-import { COMPACT, EXIT, type Io, printJson, println } from "../io.ts";
+import { EXIT, type Io, printJson, println } from "../io.ts";
 import { findLegacy, legacyWarnings } from "../legacy.ts";
 import { schedulerState } from "../normalize.ts";
 import { buildPlan, readActual } from "../plan.ts";
+import { screenWidth, wrapLine } from "../screen.ts";
 import { MISSED_GRACE_MS, missedReason, type Verdict, verdict, verdictLabel } from "../status.ts";
+import { statusTable } from "../status-table.ts";
 import { resolveTarget } from "../target.ts";
 
-const USAGE = "list-jobs <env> [--json] [--check] [--history [days]]";
+const USAGE = "list-jobs <env> [--json] [--check] [--wide] [--history [days]]";
 const Args = z.object({
   positionals: z.array(z.string()).length(1, "pass exactly one environment"),
   json: z.boolean().default(false),
   check: z.boolean().default(false),
+  wide: z.boolean().default(false),
 });
 
 /** The job's newest execution: the one `latestCreatedExecution` names, read (and re-read) as Google defines. */
@@ -68,7 +70,12 @@ async function run(argv: string[], io: Io): Promise<number> {
   // `--history [days]`: the per-day grid lives in its own module (history.ts).
   if (argv.some((arg) => arg === "--history" || arg.startsWith("--history=")))
     return (await import("../history.ts")).listHistory(argv, io);
-  const args = parseCommandArgs(argv, { json: { type: "boolean" }, check: { type: "boolean" } }, Args, USAGE);
+  const args = parseCommandArgs(
+    argv,
+    { json: { type: "boolean" }, check: { type: "boolean" }, wide: { type: "boolean" } },
+    Args,
+    USAGE,
+  );
   const target = await resolveTarget(args.positionals[0], io);
   const catalog = await loadCatalog(io);
   const clients = createClients(target);
@@ -157,30 +164,18 @@ async function run(argv: string[], io: Io): Promise<number> {
       printJson(io, rows);
       return code;
     }
-    const { default: Table } = await import("cli-table3");
-    const head = ["job", "category", "schedule", "trigger", "next run", "last execution", "verdict"];
-    const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT });
-    for (const row of rows) {
-      const last = row.lastExecution
-        ? `${row.lastExecution.result} ${row.lastExecution.start ?? ""} (${formatDuration(row.lastExecution.durationMs)})`
-        : "—";
-      table.push([
-        row.job,
-        row.category,
-        row.schedule ?? "manual",
-        row.trigger ?? "—",
-        row.nextRun ?? "—",
-        last,
-        verdictLabel(row.verdict, row.drift),
-      ]);
-    }
-    println(
-      io.stdout,
-      `${target.env.name} (project ${target.env.project}, region ${target.env.region}) at ${iso(now)}`,
+    const width = screenWidth(io);
+    const table = statusTable(
+      rows.map((row, i) => ({ ...row, schedule: catalog[i]?.schedule ?? null })),
+      { wide: args.wide, width },
     );
-    println(io.stdout, table.toString());
-    for (const row of rows.filter((r) => r.reason))
-      println(io.stdout, `${row.job}: ${verdictLabel(row.verdict, row.drift)}: ${row.reason}`);
+    const title = `${target.env.name} (project ${target.env.project}, region ${target.env.region}) at ${iso(now)}`;
+    for (const part of args.wide ? [title] : wrapLine(title, width)) println(io.stdout, part);
+    println(io.stdout, table);
+    for (const row of rows.filter((r) => r.reason)) {
+      const line = `${row.job}: ${verdictLabel(row.verdict, row.drift)}: ${row.reason}`;
+      for (const part of args.wide ? [line] : wrapLine(line, width)) println(io.stdout, part);
+    }
     if (args.check)
       println(
         io.stdout,
@@ -205,6 +200,8 @@ create-all-jobs --plan), NEVER RAN, OK. A job that drifted AND has a more urgent
 attention says why (a MISSED slot: the Scheduler's last attempt, e.g. "403 PERMISSION_DENIED from :run").
 
   --json   print the rows as JSON (each with its "reason")
+  --wide   every column in full (category, time zone, trigger state, dates with the year) whatever the
+           terminal's width; by default the table fits it (COLUMNS, else 80 columns off a terminal)
   --check  exit 1 when any job is FAILED, MISSED or drifted (for monitors and CI); 0 otherwise
   --history [days]   one row per job, one column per day (default 7, up to 31): ok, FAIL, CANC,
                      skip, MISS, run; * marks a run started by hand; with --json for scripts`,
