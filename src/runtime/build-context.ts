@@ -22,6 +22,8 @@ export interface BuiltContext {
   ctx: JobContext;
   /** Closes the connection pools the job opened (waits for in-flight requests). */
   close(): Promise<void>;
+  /** Requests sent and not yet answered, as `"METHOD url"` (the admin API and Supabase; not BigQuery's library). */
+  inFlight(): string[];
 }
 
 type Modules = {
@@ -65,7 +67,7 @@ export async function buildContext(input: {
   // on a non-loopback host name (a container network), so the client must not refuse it again.
   const allowInsecure = config.environment === "sandbox";
   const http = (options: Parameters<typeof createHttpClient>[0]) => {
-    const client = createHttpClient({ allowInsecure, ...options });
+    const client = createHttpClient({ allowInsecure, maxTimeoutMs: config.httpTimeoutMs, ...options });
     pools.push(client);
     return client;
   };
@@ -112,9 +114,18 @@ export async function buildContext(input: {
     get bigquery(): BigQueryClient {
       if (!modules.bigquery || !config.bigquery) throw undeclared("bigquery", "bigquery");
       const { projectId, apiUrl } = config.bigquery;
-      bigquery ??= modules.bigquery.createBigQueryClient({ projectId, log, ...(apiUrl ? { apiUrl } : {}) });
+      bigquery ??= modules.bigquery.createBigQueryClient({
+        projectId,
+        log,
+        ...(apiUrl ? { apiUrl } : {}),
+        ...(config.httpTimeoutMs ? { timeoutMs: config.httpTimeoutMs } : {}),
+      });
       return bigquery;
     },
   };
-  return { ctx, close: async () => void (await Promise.all(pools.map((p) => p.close()))) };
+  return {
+    ctx,
+    close: async () => void (await Promise.all(pools.map((p) => p.close()))),
+    inFlight: () => pools.flatMap((p) => p.inFlight()),
+  };
 }
