@@ -166,12 +166,5 @@ export type SerializedJob = ReturnType<typeof serializeJob>;
 /** @example JSON.stringify(serializeCatalog(catalog), null, 2) */
 export const serializeCatalog = (catalog: readonly AnyJob[]): SerializedJob[] => catalog.map(serializeJob);
 
-/**
- * The next `n` run times of a scheduled job strictly after `from`, in its time zone; [] for manual jobs.
- * @example nextRuns(getJob("quota-monthly"), new Date("2026-11-22T00:00:00Z"), 1) // [2026-12-01T00:05:00Z]
- */
-export function nextRuns(job: Pick<AnyJob, "schedule">, from: Date, n: number): Date[] {
-  if (!job.schedule) return [];
-  const it = CronExpressionParser.parse(job.schedule.cron, { tz: job.schedule.timeZone, currentDate: from });
-  return it.take(n).map((d) => d.toDate());
-}
+/** Next run times (self-consistent across DST transitions): see ./schedule.ts. */
+export { nextRuns } from "./schedule.ts";

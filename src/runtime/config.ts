@@ -131,7 +131,9 @@ function stray(raw: Record<string, string | undefined>, names: string[]): string
         `${name}: contains a control character (${code} at position ${control.index + 1}); remove it (a stray newline or tab from a file or a paste?)`,
       );
     } else if (value.trim() !== value) {
-      out.push(`${name}: has leading or trailing whitespace; remove it (write ${name}=<value> without spaces)`);
+      out.push(
+        `${name}: has leading or trailing whitespace; remove it (write ${name}=<value> without spaces)`,
+      );
     }
   }
   return out;

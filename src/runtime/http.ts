@@ -94,7 +94,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const open = new Map<symbol, string>();
 
   async function once<T>(req: RequestOptions<T>): Promise<Omit<HttpResponse<T>, "attempts">> {
-    const timeoutMs = Math.min(req.timeoutMs ?? o.timeoutMs, options.maxTimeoutMs ?? Number.POSITIVE_INFINITY);
+    const timeoutMs = Math.min(
+      req.timeoutMs ?? o.timeoutMs,
+      options.maxTimeoutMs ?? Number.POSITIVE_INFINITY,
+    );
     let method: string = req.method;
     let path = base.prefix + req.path + queryString(req.query);
     let body = req.body === undefined ? undefined : JSON.stringify(req.body);

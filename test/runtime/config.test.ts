@@ -128,14 +128,18 @@ describe("loadConfig", () => {
     ];
     for (const [key, value] of cases) {
       const found = problems(() => loadConfig(withDays, { ...base, [key]: value }));
-      expect(found, `${key}=${JSON.stringify(value)}`).toEqual([expect.stringMatching(new RegExp(`^${key}: .*remove it`))]);
+      expect(found, `${key}=${JSON.stringify(value)}`).toEqual([
+        expect.stringMatching(new RegExp(`^${key}: .*remove it`)),
+      ]);
       if (value.trim().length > 4) expect(found[0]).not.toContain(value.trim());
     }
   });
 
   it("caps HTTP timeouts only when HTTP_TIMEOUT_MS is set", () => {
     expect(loadConfig(job([]), { ENVIRONMENT: "test" }).config.httpTimeoutMs).toBeNull();
-    expect(loadConfig(job([]), { ENVIRONMENT: "test", HTTP_TIMEOUT_MS: "1500" }).config.httpTimeoutMs).toBe(1500);
+    expect(loadConfig(job([]), { ENVIRONMENT: "test", HTTP_TIMEOUT_MS: "1500" }).config.httpTimeoutMs).toBe(
+      1500,
+    );
     expect(problems(() => loadConfig(job([]), { ENVIRONMENT: "test", HTTP_TIMEOUT_MS: "5" }))[0]).toMatch(
       /^HTTP_TIMEOUT_MS: must be a whole number from 100/,
     );

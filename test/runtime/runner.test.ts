@@ -321,7 +321,9 @@ describe("SIGTERM", () => {
     expect(await exit).toBe(130);
     expect(Date.now() - started).toBeLessThan(1_500);
     expect(io.lines().at(-1)).toMatchObject({ status: "interrupted", signal: "SIGINT", exit_code: 130 });
-    expect(io.lines().at(-1)?.message).toMatch(/did not finish within 150 ms\. No request was in flight\..*left undone/);
+    expect(io.lines().at(-1)?.message).toMatch(
+      /did not finish within 150 ms\. No request was in flight\..*left undone/,
+    );
   });
 
   it("exits 0 with the summary when the work had already finished as the signal arrived (nothing for Cloud Run to retry)", async () => {
@@ -341,7 +343,9 @@ describe("SIGTERM", () => {
       exit_code: 0,
       summary: { notifications_sent: 3 },
     });
-    expect(io.lines().at(-1)?.message).toMatch(/3 notifications sent .*SIGTERM arrived, but the work had already finished/);
+    expect(io.lines().at(-1)?.message).toMatch(
+      /3 notifications sent .*SIGTERM arrived, but the work had already finished/,
+    );
   });
 
   it("names each request still in flight at the end of the grace period as outcome unknown", async () => {
@@ -368,6 +372,8 @@ describe("SIGTERM", () => {
       `POST ${server.url}/api/v1/organizations/a/sync`,
       `POST ${server.url}/api/v1/organizations/b/sync`,
     ]);
-    expect(last?.message).toMatch(/organizations\/a\/sync \(outcome unknown\); POST .*organizations\/b\/sync \(outcome unknown\)/);
+    expect(last?.message).toMatch(
+      /organizations\/a\/sync \(outcome unknown\); POST .*organizations\/b\/sync \(outcome unknown\)/,
+    );
   });
 });

@@ -9,6 +9,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { z } from "zod";
+import { ConfigError } from "../../runtime/errors.ts";
+import { scheduleProblems } from "../../runtime/schedule.ts";
 import { resolveApiUrl } from "../api-url.ts";
 import { applyPlan } from "../apply.ts";
 import { parseCommandArgs } from "../args.ts";
@@ -63,6 +65,10 @@ async function run(argv: string[], io: Io): Promise<number> {
   // Never the operator's shell API_SERVICE_URL (it would override prod's); see resolveApiUrl.
   const apiUrl = resolveApiUrl(target, args["api-url"]);
   const catalog = await loadCatalog(io);
+  // A schedule in a skipped or repeated local hour fires irregularly on Cloud Scheduler: refuse it first.
+  const schedules = scheduleProblems(catalog);
+  if (schedules.length)
+    throw new ConfigError("the catalog has schedules Cloud Scheduler runs irregularly", schedules);
   const clients = createClients(target);
   // With --json the plan goes to stdout as JSON and everything for people goes to stderr.
   const human = args.json ? io.stderr : io.stdout;
