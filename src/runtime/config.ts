@@ -119,16 +119,22 @@ const present = (env: Record<string, string | undefined>) =>
  * a secret, or `DAYS_TO_KEEP=" 30"`, is refused here (exit 2) instead of failing later at a server. The
  * message names the character's position, never the value (it may be a secret).
  */
+/** C0 and C1 controls, DEL, and the Unicode line/paragraph separators. */
+function isControl(char: string): boolean {
+  const c = char.codePointAt(0) ?? 0;
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029;
+}
+
 function stray(raw: Record<string, string | undefined>, names: string[]): string[] {
   const out: string[] = [];
   for (const name of new Set(names)) {
     const value = raw[name];
     if (value === undefined) continue;
-    const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(value);
-    if (control) {
-      const code = `U+${(control[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+    const at = [...value].findIndex(isControl);
+    if (at >= 0) {
+      const code = `U+${([...value][at]?.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
       out.push(
-        `${name}: contains a control character (${code} at position ${control.index + 1}); remove it (a stray newline or tab from a file or a paste?)`,
+        `${name}: contains a control character (${code} at position ${at + 1}); remove it (a stray newline or tab from a file or a paste?)`,
       );
     } else if (value.trim() !== value) {
       out.push(
