@@ -1,0 +1,11 @@
+import { cleanStates, faultMatrix, FAULTS } from "./fault-matrix.ts";
+import { JOBS, warehouseTemplate } from "./stack.ts";
+const t0 = Date.now();
+const template = await warehouseTemplate(new Date());
+const jobs = JOBS.filter((j) => process.argv.slice(2).includes(j.job));
+const clean = await cleanStates(template, jobs);
+console.log("clean", Date.now() - t0);
+const cells = await faultMatrix(template, clean, { jobs });
+for (const c of cells) console.log(JSON.stringify(c));
+console.log("total ms", Date.now() - t0);
+process.exit(0);
