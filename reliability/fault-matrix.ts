@@ -46,13 +46,15 @@ export interface Cell {
 
 /** One clean run per job: the end state every cell must reach. */
 export async function cleanStates(template: WarehouseTemplate, jobs = JOBS) {
-  const out = new Map<string, { state: EndState; syncs: number }>();
+  const out = new Map<string, { state: EndState; syncs: number; requests: number }>();
   for (const j of jobs) {
     const stack = await stackFor(j.job, template);
     try {
       const { code, out: log } = await runInProcess([j.job, ...j.args], stack.env);
       if (code !== 0) throw new Error(`clean ${j.job} exited ${code}:\n${log}`);
-      out.set(j.job, { state: await endState(stack), syncs: syncCalls(await requestCounts(stack.env)) });
+      const counts = await requestCounts(stack.env);
+      const requests = Object.values(counts[j.service] ?? {}).reduce((a, b) => a + b, 0);
+      out.set(j.job, { state: await endState(stack), syncs: syncCalls(counts), requests });
     } finally {
       await stack.close();
     }

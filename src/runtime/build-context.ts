@@ -22,7 +22,7 @@ export interface BuiltContext {
   ctx: JobContext;
   /** Closes the connection pools the job opened (waits for in-flight requests). */
   close(): Promise<void>;
-  /** Requests sent and not yet answered, as `"METHOD url"` (the admin API and Supabase; not BigQuery's library). */
+  /** Requests sent and not yet answered, as `"METHOD url"` (a pending BigQuery query counts as one). */
   inFlight(): string[];
 }
 
@@ -78,6 +78,7 @@ export async function buildContext(input: {
   let api: AdminApi | undefined;
   let supabase: SupabaseClient | undefined;
   let bigquery: BigQueryClient | undefined;
+  const queries = new Map<symbol, string>();
 
   const ctx: JobContext = {
     job: job.name,
@@ -114,18 +115,33 @@ export async function buildContext(input: {
     get bigquery(): BigQueryClient {
       if (!modules.bigquery || !config.bigquery) throw undeclared("bigquery", "bigquery");
       const { projectId, apiUrl } = config.bigquery;
-      bigquery ??= modules.bigquery.createBigQueryClient({
-        projectId,
-        log,
-        ...(apiUrl ? { apiUrl } : {}),
-        ...(config.httpTimeoutMs ? { timeoutMs: config.httpTimeoutMs } : {}),
-      });
+      if (!bigquery) {
+        const client = modules.bigquery.createBigQueryClient({
+          projectId,
+          log,
+          ...(apiUrl ? { apiUrl } : {}),
+          ...(config.httpTimeoutMs ? { timeoutMs: config.httpTimeoutMs } : {}),
+        });
+        // The Google library's requests are not ours to see: a query pending is named as one request.
+        const what = `POST ${apiUrl ?? "https://bigquery.googleapis.com"}/bigquery/v2/projects/${projectId}/queries`;
+        bigquery = {
+          query: async (q) => {
+            const id = Symbol(what);
+            queries.set(id, what);
+            try {
+              return await client.query(q);
+            } finally {
+              queries.delete(id);
+            }
+          },
+        };
+      }
       return bigquery;
     },
   };
   return {
     ctx,
     close: async () => void (await Promise.all(pools.map((p) => p.close()))),
-    inFlight: () => pools.flatMap((p) => p.inFlight()),
+    inFlight: () => [...pools.flatMap((p) => p.inFlight()), ...queries.values()],
   };
 }

@@ -1,0 +1,14 @@
+import { cleanStates } from "./fault-matrix.ts";
+import { crashSweep, termAfterWork, termInFlight } from "./crash.ts";
+import { JOBS, warehouseTemplate } from "./stack.ts";
+const t0 = Date.now();
+const template = await warehouseTemplate(new Date());
+const jobs = JOBS.filter((j) => process.argv.slice(2).includes(j.job));
+const clean = await cleanStates(template, jobs);
+console.log("clean", Date.now() - t0, [...clean.values()].map((c) => c.requests));
+if (0) for (const r of await crashSweep(template, clean, { points: 3, seed: 1, jobs })) console.log(JSON.stringify(r));
+console.log("sweep", Date.now() - t0);
+for (const j of jobs) console.log(JSON.stringify(await termAfterWork(template, j, clean.get(j.job)!.requests)));
+for (const j of jobs) console.log(JSON.stringify(await termInFlight(template, j)));
+console.log("total ms", Date.now() - t0);
+process.exit(0);
