@@ -3,7 +3,6 @@
  * The only place that touches `process`: argv, env, stdout/stderr, signals and the exit code. Everything
  * else is in src/runtime/runner.ts, which tests drive directly. Exit codes are documented there.
  */
-import { catalog } from "../jobs/index.ts";
 import { secretValues } from "./runtime/config.ts";
 import { createRedactor } from "./runtime/logger.ts";
 import { runEntrypoint, type StopSignal } from "./runtime/runner.ts";
@@ -13,6 +12,17 @@ import { runEntrypoint, type StopSignal } from "./runtime/runner.ts";
  * (an interrupted run may still hold a socket; Cloud Run's SIGKILL is close after a SIGTERM).
  */
 const exitAfterMs = (code: number) => (code >= 128 ? 200 : 2_000);
+
+// A catalog that fails validation (a bug in this image) ends as one JSON line and exit 2, not a stack trace.
+const catalog = await import("../jobs/index.ts").then(
+  (m) => m.catalog,
+  (error: unknown) => {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const line = { severity: "ERROR", message: `The job catalog of this image is invalid; fix the job files named below and rebuild: ${message}`, exit_code: 2 };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    process.exit(2);
+  },
+);
 
 let signals = 0;
 const code = await runEntrypoint(process.argv.slice(2), {

@@ -11,8 +11,8 @@ const DEFAULT_CONCURRENCY = 8;
 const concurrency = z.coerce
   .number()
   .int()
-  .min(1, "at least 1")
-  .max(MAX_CONNECTIONS, `at most ${MAX_CONNECTIONS} (the client's connections per origin)`)
+  .min(1, "must be at least 1")
+  .max(MAX_CONNECTIONS, `must be at most ${MAX_CONNECTIONS} (the client's connections per origin)`)
   .default(DEFAULT_CONCURRENCY);
 
 /** Every ACTIVE org slug, page by page (API-first: the API, not a database dump, says who is active). */

@@ -27,6 +27,8 @@ const NAMES = /JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|SUN|MON|TUE|WED|T
  */
 export function cronProblem(cron: string, timeZone = "Etc/UTC"): string | null {
   const text = cron.trim();
+  if (text !== cron || /[^\x20-\x7e]/.test(cron))
+    return `"${JSON.stringify(cron).slice(1, -1)}" has a control character or surrounding spaces; write the five fields separated by single spaces, e.g. "0 8 * * *"`;
   if (text.startsWith("@"))
     return `"${cron}": macros like @daily are not accepted by Cloud Scheduler; write "0 0 * * *"`;
   const fields = text.split(/\s+/);

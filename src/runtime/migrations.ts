@@ -50,10 +50,20 @@ export interface MigrationPlan {
 export const compareMigrations = (a: MigrationFile, b: MigrationFile): number =>
   a.number - b.number || a.suffix.localeCompare(b.suffix) || a.filename.localeCompare(b.filename);
 
+/** A missing or unreadable migrations folder is bad input (exit 2), not a failure to retry. */
+const notAFolder = (path: string) => (error: NodeJS.ErrnoException) => {
+  if (!["ENOENT", "ENOTDIR", "EACCES"].includes(error.code ?? "")) throw error;
+  throw new ConfigError(
+    `migrations folder ${path} cannot be read (${error.code}): pass --dir <a folder of NN_name.sql files>`,
+  );
+};
+
 /** Read every `*.sql` file of `dir`; a `.sql` file that does not follow the naming rule is refused. */
 export async function readMigrations(dir: string | URL): Promise<MigrationFile[]> {
   const path = typeof dir === "string" ? dir : fileURLToPath(dir);
-  const names = (await readdir(path)).filter((n) => n.endsWith(".sql"));
+  const names = (await readdir(path).catch(notAFolder(path))).filter((n) => n.endsWith(".sql"));
+  if (names.length === 0)
+    throw new ConfigError(`no migrations in ${path}: pass --dir <a folder of NN_name.sql files>`);
   const bad = names.filter((n) => !FILE_PATTERN.test(n));
   if (bad.length) {
     throw new ConfigError(

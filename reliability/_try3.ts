@@ -1,0 +1,12 @@
+import { startSandbox } from "../sandbox/index.ts";
+import { corpus, runCorpus } from "./corpus.ts";
+const t0 = Date.now();
+const sandbox = await startSandbox({ quiet: true, scheduler: { autoTick: false } });
+console.log("sandbox", Date.now() - t0);
+const all = await corpus();
+const only = process.argv[2];
+const results = await runCorpus(all.filter((c) => !only || c.kind === only), sandbox.env);
+for (const r of results) if (!r.ok) console.log(JSON.stringify(r));
+console.log(results.length, "cases", results.filter((r) => r.ok).length, "ok", Date.now() - t0, "ms");
+await sandbox.stop();
+process.exit(0);
