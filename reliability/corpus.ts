@@ -69,7 +69,14 @@ export async function corpus(): Promise<Case[]> {
   const cases: Case[] = [];
   KEYS.forEach(([key, job, good], i) => {
     const c = CONTROL[i % CONTROL.length] as string;
-    cases.push(env(job, job === "quota-monthly" ? ["--force"] : [], key, i % 2 ? `${good}${c}` : `${good.slice(0, 3)}${c}${good.slice(3)}`));
+    cases.push(
+      env(
+        job,
+        job === "quota-monthly" ? ["--force"] : [],
+        key,
+        i % 2 ? `${good}${c}` : `${good.slice(0, 3)}${c}${good.slice(3)}`,
+      ),
+    );
     cases.push(env(job, [], key, i % 2 ? ` ${good}` : `${good} `));
   });
   cases.push(
@@ -115,7 +122,11 @@ export async function corpus(): Promise<Case[]> {
   });
   cases.push(
     migrations("missing folder", Promise.resolve(join(dirs, "nope")), "nope"),
-    migrations("a file, not a folder", folder("f", { "01_a.sql": "select 1;" }).then((d) => join(d, "01_a.sql")), "01_a.sql"),
+    migrations(
+      "a file, not a folder",
+      folder("f", { "01_a.sql": "select 1;" }).then((d) => join(d, "01_a.sql")),
+      "01_a.sql",
+    ),
     migrations("empty folder", folder("empty", {}), "empty"),
     migrations("badly named file", folder("badname", { "1-init.sql": "select 1;" }), "1-init.sql"),
     migrations("uppercase name", folder("upper", { "01_Init.sql": "select 1;" }), "01_Init.sql"),
@@ -123,7 +134,15 @@ export async function corpus(): Promise<Case[]> {
     migrations("name with a newline", folder("nl", { "01_in\nit.sql": "select 1;" }), "01_in"),
   );
   const job = (spec: Record<string, unknown>) => () =>
-    defineJob({ name: "x-job", description: "d", timeoutSeconds: 60, retries: 0, uses: [], run: async () => ({ status: "succeeded", message: "" }), ...spec } as never);
+    defineJob({
+      name: "x-job",
+      description: "d",
+      timeoutSeconds: 60,
+      retries: 0,
+      uses: [],
+      run: async () => ({ status: "succeeded", message: "" }),
+      ...spec,
+    } as never);
   const catalogCase = (title: string, names: string, build: () => unknown): Case => ({
     kind: "catalog",
     name: title,
@@ -145,13 +164,29 @@ export async function corpus(): Promise<Case[]> {
     catalogCase("job name with a newline", "name", job({ name: "x-job\n" })),
     catalogCase("job name with a surrounding space", "name", job({ name: " x-job" })),
     catalogCase("cron with a tab", "cron", job({ schedule: { cron: "0\t8 * * *", timeZone: "Etc/UTC" } })),
-    catalogCase("cron with 6 fields", "cron", job({ schedule: { cron: "0 0 8 * * *", timeZone: "Etc/UTC" } })),
-    catalogCase("time zone with a trailing space", "timeZone", job({ schedule: { cron: "0 8 * * *", timeZone: "Etc/UTC " } })),
+    catalogCase(
+      "cron with 6 fields",
+      "cron",
+      job({ schedule: { cron: "0 0 8 * * *", timeZone: "Etc/UTC" } }),
+    ),
+    catalogCase(
+      "time zone with a trailing space",
+      "timeZone",
+      job({ schedule: { cron: "0 8 * * *", timeZone: "Etc/UTC " } }),
+    ),
     catalogCase("timeoutSeconds 0", "timeoutSeconds", job({ timeoutSeconds: 0 })),
     catalogCase("retries 11", "retries", job({ retries: 11 })),
     catalogCase("env schema of a job", "env", job({ env: z.string() })),
-    catalogCase("daily folder, monthly cron", "schedule", () => buildCatalog({ manual: [], daily: [job({ schedule: { cron: "5 0 1 * *", timeZone: "Etc/UTC" } })()], monthly: [] })),
-    catalogCase("schedule in the skipped hour", "schedule", () => scheduleProblems([{ name: "x-job", schedule: { cron: "30 2 * * *", timeZone: "America/New_York" } }])),
+    catalogCase("daily folder, monthly cron", "schedule", () =>
+      buildCatalog({
+        manual: [],
+        daily: [job({ schedule: { cron: "5 0 1 * *", timeZone: "Etc/UTC" } })()],
+        monthly: [],
+      }),
+    ),
+    catalogCase("schedule in the skipped hour", "schedule", () =>
+      scheduleProblems([{ name: "x-job", schedule: { cron: "30 2 * * *", timeZone: "America/New_York" } }]),
+    ),
   );
   const script = (file: string, args: string[], names: string): Case => ({
     kind: "script",
@@ -176,7 +211,11 @@ export async function corpus(): Promise<Case[]> {
   return cases;
 }
 
-function runScript(file: string, args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
+function runScript(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; out: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(join(ROOT, "scripts", file), args, {
       cwd: ROOT,
@@ -216,7 +255,8 @@ export async function runCorpus(cases: Case[], base: Record<string, string>): Pr
     const namesIt = text.includes(c.names) || text.includes(JSON.stringify(c.names).slice(1, -1));
     const namesFix = FIX.test(text);
     const stackTrace = STACK.test(text.replace(/\\n/g, "\n"));
-    const message = (/"message":"((?:[^"\\]|\\.)*)"/.exec(text)?.[1] ?? text).split("\n")[0]?.slice(0, 200) ?? "";
+    const message =
+      (/"message":"((?:[^"\\]|\\.)*)"/.exec(text)?.[1] ?? text).split("\n")[0]?.slice(0, 200) ?? "";
     const ok = code === 2 && namesIt && namesFix && !stackTrace && requests === 0;
     out.push({ kind: c.kind, name: c.name, code, namesIt, namesFix, stackTrace, requests, ok, message });
   }

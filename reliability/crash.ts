@@ -4,10 +4,12 @@
  * with the summary; a signal while a request is held past the grace period exits non-zero naming it as
  * "outcome unknown".
  *
- * A point is either "answer lost" (the k-th request of the run is handled by the server, its answer held,
- * and the process killed then: the server did the work, the job never heard) or a random instant of the
+ * A point is either "answer lost" (every answer is held 400 ms; once the server handled the k-th request,
+ * the process is killed: the server did the work, the job never heard) or a random instant of the
  * run (start-up included).
  */
+
+import { waitFor } from "../test/idempotency/helpers.ts";
 import { rng } from "./schedules.ts";
 import {
   compare,
@@ -19,7 +21,6 @@ import {
   stackFor,
   type WarehouseTemplate,
 } from "./stack.ts";
-import { waitFor } from "../test/idempotency/helpers.ts";
 
 export interface KillResult {
   job: string;
@@ -63,12 +64,17 @@ export async function crashSweep(
       trials.push(async () => {
         const stack = await stackFor(j.job, template);
         try {
-          if (answerLost) stack.faults.holdAnswers(j.faults, "", 60_000);
+          // Every answer is held 400 ms: when the k-th request is handled, its answer is still held as the kill lands.
+          if (answerLost) stack.faults.holdAnswers(j.faults, "", 400);
           const run = runProcess(j.job, j.args, stack.env);
           let exited = false;
           void run.done.then(() => (exited = true));
           if (answerLost) {
-            await waitFor(() => exited || stack.faults.handled(j.faults, "") >= k, 60_000, `${j.job} request ${k}`);
+            await waitFor(
+              () => exited || stack.faults.handled(j.faults, "") >= k,
+              60_000,
+              `${j.job} request ${k}`,
+            ).catch(() => {});
           } else await new Promise((r) => setTimeout(r, ms));
           const killedMidRun = !exited;
           run.child.kill("SIGKILL");
@@ -113,38 +119,65 @@ const lastLine = (out: string): Record<string, unknown> => {
 };
 
 /** SIGTERM once every request was handled (answers held 300 ms): exit 0 with the job's summary. */
-export async function termAfterWork(template: WarehouseTemplate, j: (typeof JOBS)[number], requests: number): Promise<TermResult> {
+export async function termAfterWork(
+  template: WarehouseTemplate,
+  j: (typeof JOBS)[number],
+  requests: number,
+): Promise<TermResult> {
   const stack = await stackFor(j.job, template);
   try {
     stack.faults.holdAnswers(j.faults, "", 300);
     const run = runProcess(j.job, j.args, stack.env);
     let exited = false;
     void run.done.then(() => (exited = true));
-    await waitFor(() => exited || stack.faults.handled(j.faults, "") >= requests, 60_000, `${j.job} all requests`);
+    await waitFor(
+      () => exited || stack.faults.handled(j.faults, "") >= requests,
+      60_000,
+      `${j.job} all requests`,
+    );
     run.child.kill("SIGTERM");
     const r = await run.done;
     const last = lastLine(r.stdout);
-    const ok = r.code === 0 && last.exit_code === 0 && (last.status === "succeeded" || last.status === "skipped");
-    return { job: j.job, case: "work finished", exit: r.code, ok, detail: String(last.message ?? "").slice(0, 160) };
+    const ok =
+      r.code === 0 && last.exit_code === 0 && (last.status === "succeeded" || last.status === "skipped");
+    return {
+      job: j.job,
+      case: "work finished",
+      exit: r.code,
+      ok,
+      detail: String(last.message ?? "").slice(0, 160),
+    };
   } finally {
     await stack.close();
   }
 }
 
 /** SIGTERM while a request waits 3 s at the server, grace 300 ms: non-zero, the request named "outcome unknown". */
-export async function termInFlight(template: WarehouseTemplate, j: (typeof JOBS)[number]): Promise<TermResult> {
+export async function termInFlight(
+  template: WarehouseTemplate,
+  j: (typeof JOBS)[number],
+): Promise<TermResult> {
   const stack = await stackFor(j.job, template);
   try {
     stack.faults.set(j.faults, { route: "*", latencyMs: 3_000 });
     let fire: (s: "SIGTERM") => void = () => {};
-    const running = runInProcess([j.job, ...j.args], stack.env, { graceMs: 300, onSignal: (h) => (fire = h) });
+    const running = runInProcess([j.job, ...j.args], stack.env, {
+      graceMs: 300,
+      onSignal: (h) => (fire = h),
+    });
     await waitFor(() => stack.faults.inFlight(j.faults) >= 1, 20_000, `${j.job} request in flight`);
     fire("SIGTERM");
     const { code, out } = await running;
     const last = lastLine(out);
     const unknown = (last.outcome_unknown as string[] | undefined) ?? [];
     const ok = code !== 0 && unknown.length > 0 && /outcome unknown/.test(String(last.message));
-    return { job: j.job, case: "request in flight past the grace period", exit: code, ok, detail: unknown.length ? unknown.join("; ") : String(last.message ?? "").slice(0, 160) };
+    return {
+      job: j.job,
+      case: "request in flight past the grace period",
+      exit: code,
+      ok,
+      detail: unknown.length ? unknown.join("; ") : String(last.message ?? "").slice(0, 160),
+    };
   } finally {
     stack.faults.clear();
     await new Promise((r) => setTimeout(r, 3_100)); // let the held request finish before the database closes

@@ -27,7 +27,10 @@ export const FAULTS: { name: string; rule: FaultRule }[] = [
   { name: "503 at 30 %", rule: { route: "*", status: 503, rate: 0.3 } },
   { name: "429 + Retry-After: 1", rule: { route: "*", status: 429, retryAfter: 1, rate: 0.3 } },
   { name: "dropped connection at 30 %", rule: { route: "*", drop: true, rate: 0.3 } },
-  { name: `latency ${DRILL_TIMEOUT_MS * 2} ms > timeout ${DRILL_TIMEOUT_MS} ms, 30 %`, rule: { route: "*", latencyMs: DRILL_TIMEOUT_MS * 2, rate: 0.3 } },
+  {
+    name: `latency ${DRILL_TIMEOUT_MS * 2} ms > timeout ${DRILL_TIMEOUT_MS} ms, 30 %`,
+    rule: { route: "*", latencyMs: DRILL_TIMEOUT_MS * 2, rate: 0.3 },
+  },
 ];
 
 export interface Cell {

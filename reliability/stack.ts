@@ -17,7 +17,7 @@ import {
   warehouseTemplate,
 } from "../test/idempotency/helpers.ts";
 
-export { warehouseTemplate, type WarehouseTemplate, type Stack };
+export { type Stack, type WarehouseTemplate, warehouseTemplate };
 
 /** Everything a job or a script wrote, for the secrets scan: `[where, text]`. */
 export const transcript: [string, string][] = [];
@@ -26,12 +26,24 @@ export const record = (where: string, text: string) => {
 };
 
 /** The sandbox's keys (the values the secrets scan looks for). */
-export const KEYS = { "CA_ROOT_API_KEY": SANDBOX.caRootApiKey, SUPABASE_ACCESS_TOKEN: SANDBOX.supabaseAccessToken };
+export const KEYS = {
+  CA_ROOT_API_KEY: SANDBOX.caRootApiKey,
+  SUPABASE_ACCESS_TOKEN: SANDBOX.supabaseAccessToken,
+};
 
-const URL_KEYS = ["API_SERVICE_URL", "BIGQUERY_API_URL", "SUPABASE_API_URL", "CLOUD_RUN_API_URL", "CLOUD_SCHEDULER_API_URL", "SECRET_MANAGER_API_URL"];
+const URL_KEYS = [
+  "API_SERVICE_URL",
+  "BIGQUERY_API_URL",
+  "SUPABASE_API_URL",
+  "CLOUD_RUN_API_URL",
+  "CLOUD_SCHEDULER_API_URL",
+  "SECRET_MANAGER_API_URL",
+];
 
 /** Requests each service of `env` received (counted by the service itself), by env key. */
-export async function requestCounts(env: Record<string, string | undefined>): Promise<Record<string, Record<string, number>>> {
+export async function requestCounts(
+  env: Record<string, string | undefined>,
+): Promise<Record<string, Record<string, number>>> {
   const out: Record<string, Record<string, number>> = {};
   for (const key of URL_KEYS) {
     const url = env[key];
@@ -46,7 +58,8 @@ export const total = (counts: Record<string, Record<string, number>>) =>
   Object.values(counts).reduce((n, routes) => n + Object.values(routes).reduce((a, b) => a + b, 0), 0);
 
 export async function resetCounts(env: Record<string, string | undefined>): Promise<void> {
-  for (const key of URL_KEYS) if (env[key]) await fetch(`${env[key]}/__sandbox/requests`, { method: "DELETE" });
+  for (const key of URL_KEYS)
+    if (env[key]) await fetch(`${env[key]}/__sandbox/requests`, { method: "DELETE" });
 }
 
 /** A fresh stack for `job`: the warehouse for every job but migrate, Supabase for migrate. */
@@ -60,7 +73,11 @@ export async function runInProcess(
   extra: { graceMs?: number; onSignal?: (h: (s: "SIGTERM") => void) => void } = {},
 ): Promise<{ code: number; out: string }> {
   let out = "";
-  const sink = { write: (s: string) => void (out += s) };
+  const sink = {
+    write: (s: string) => {
+      out += s;
+    },
+  };
   const code = await runEntrypoint(argv, { catalog, env, stdout: sink, stderr: sink, ...extra });
   record(`in-process ${argv.join(" ")}`, out);
   return { code, out };
@@ -76,8 +93,8 @@ export function runProcess(job: string, args: string[], env: Record<string, stri
   return { child: run.child, done };
 }
 
-/** Per-run columns of the Supabase tracking table (when, how long, who): not part of the end state. */
-const PER_RUN = ["applied_at", "execution_time_ms", "applied_by"];
+/** Per-run columns of the Supabase database (when, how long, who; `DEFAULT now()`): not part of the end state. */
+const PER_RUN = ["applied_at", "execution_time_ms", "applied_by", "created_at", "updated_at"];
 
 export interface EndState {
   tables: Record<string, string>;
@@ -111,12 +128,19 @@ export function compare(clean: EndState, got: EndState) {
     } else lost += -diff;
     void n;
   }
-  const differing = Object.keys({ ...clean.tables, ...got.tables }).filter((t) => clean.tables[t] !== got.tables[t]);
+  const differing = Object.keys({ ...clean.tables, ...got.tables }).filter(
+    (t) => clean.tables[t] !== got.tables[t],
+  );
   return { same: differing.length === 0, differing, duplicated: extra, lost, kinds };
 }
 
 /** The 8 jobs, each with the arguments of a normal run and the service it mostly talks to. */
-export const JOBS: { job: string; args: string[]; service: "API_SERVICE_URL" | "BIGQUERY_API_URL" | "SUPABASE_API_URL"; faults: "adminApi" | "bigquery" | "supabase" }[] = [
+export const JOBS: {
+  job: string;
+  args: string[];
+  service: "API_SERVICE_URL" | "BIGQUERY_API_URL" | "SUPABASE_API_URL";
+  faults: "adminApi" | "bigquery" | "supabase";
+}[] = [
   { job: "migrate", args: [], service: "SUPABASE_API_URL", faults: "supabase" },
   { job: "bootstrap", args: [], service: "API_SERVICE_URL", faults: "adminApi" },
   { job: "org-sync-all", args: [], service: "API_SERVICE_URL", faults: "adminApi" },

@@ -18,7 +18,11 @@ const catalog = await import("../jobs/index.ts").then(
   (m) => m.catalog,
   (error: unknown) => {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    const line = { severity: "ERROR", message: `The job catalog of this image is invalid; fix the job files named below and rebuild: ${message}`, exit_code: 2 };
+    const line = {
+      severity: "ERROR",
+      message: `The job catalog of this image is invalid; fix the job files named below and rebuild: ${message}`,
+      exit_code: 2,
+    };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     process.exit(2);
   },

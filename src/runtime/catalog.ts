@@ -111,7 +111,7 @@ function folderProblem(job: AnyJob, category: Category): string | null {
       : p.monthsWithRuns === 12 && p.maxPerMonth === 1;
   if (ok) return null;
   const want = category === "daily" ? "exactly once every day" : "exactly once every month";
-  return `job "${job.name}": schedule.cron: "${cron}" (${timeZone}) is in jobs/${category} but does not fire ${want} (sampled: ${p.daysWithRuns} days with runs, up to ${p.maxPerDay} a day, ${p.monthsWithRuns} months, up to ${p.maxPerMonth} a month)`;
+  return `job "${job.name}": schedule.cron: "${cron}" (${timeZone}) is in jobs/${category} but does not fire ${want} (sampled: ${p.daysWithRuns} days with runs, up to ${p.maxPerDay} a day, ${p.monthsWithRuns} months, up to ${p.maxPerMonth} a month); move the job to the folder its cron matches, or change the cron`;
 }
 
 export type CatalogInput = Record<Category, readonly AnyJob[]>;

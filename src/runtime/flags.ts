@@ -83,7 +83,8 @@ function strayProblem(value: string): string | null {
     return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029;
   });
   if (at >= 0) return `contains a control character at position ${at + 1}; remove it`;
-  if (value.trim() !== value) return `has leading or trailing spaces; remove them (quote the value without them)`;
+  if (value.trim() !== value)
+    return `has leading or trailing spaces; remove them (quote the value without them)`;
   return null;
 }
 
