@@ -16,6 +16,7 @@ import { cleanStates, faultMatrix } from "./fault-matrix.ts";
 import { type Report, renderReport } from "./report.ts";
 import { checkNextRunsConsistency } from "./schedules.ts";
 import { redirectTest, scanFiles, scanTranscript } from "./secrets.ts";
+import { soak } from "./soak.ts";
 import { JOBS, warehouseTemplate } from "./stack.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -67,6 +68,9 @@ try {
     }),
     catalog: scheduleProblems(catalog),
   }));
+  const soaked = await time("soak", () =>
+    quick ? soak({ days: 2, from: "2028-02-29T00:00:00Z" }) : soak({ days: 60 }),
+  );
   const secrets = await time("secrets", async () => {
     const redirect = await redirectTest(sandbox.env);
     const dotSandbox = await scanFiles(`${ROOT}.sandbox`);
@@ -92,6 +96,7 @@ try {
     kills,
     term,
     schedules,
+    soak: soaked,
     secrets,
   };
   const md = renderReport(report);

@@ -5,12 +5,14 @@
  * end states read straight from the databases. Every byte a job writes goes through `transcript`, which
  * the secrets section scans.
  */
+
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { catalog } from "../jobs/index.ts";
 import { SANDBOX } from "../sandbox/index.ts";
 import { runEntrypoint } from "../src/runtime/runner.ts";
 import {
   fingerprint,
-  runJob as runChild,
   type Stack,
   startStack,
   type WarehouseTemplate,
@@ -18,6 +20,8 @@ import {
 } from "../test/idempotency/helpers.ts";
 
 export { type Stack, type WarehouseTemplate, warehouseTemplate };
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 /** Everything a job or a script wrote, for the secrets scan: `[where, text]`. */
 export const transcript: [string, string][] = [];
@@ -70,7 +74,7 @@ export const stackFor = (job: string, template: WarehouseTemplate) =>
 export async function runInProcess(
   argv: string[],
   env: Record<string, string | undefined>,
-  extra: { graceMs?: number; onSignal?: (h: (s: "SIGTERM") => void) => void } = {},
+  extra: { graceMs?: number; onSignal?: (h: (s: "SIGTERM") => void) => void; now?: () => Date } = {},
 ): Promise<{ code: number; out: string }> {
   let out = "";
   const sink = {
@@ -83,14 +87,37 @@ export async function runInProcess(
   return { code, out };
 }
 
-/** Runs `src/main.ts` as a child process, as the container does. */
+/**
+ * Runs `src/main.ts` as a child process, as the container does, with this Node (24: it strips the types
+ * itself, a third less CPU per start than tsx; the sweep starts hundreds).
+ */
 export function runProcess(job: string, args: string[], env: Record<string, string>) {
-  const run = runChild(job, args, { LOG_LEVEL: "info", ...env });
-  const done = run.done.then((r) => {
-    record(`process ${job} ${args.join(" ")}`, `${r.stdout}\n${r.stderr}`);
-    return r;
+  const child = spawn(process.execPath, ["src/main.ts", job, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  return { child: run.child, done };
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const done = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      record(`process ${job} ${args.join(" ")}`, `${stdout}\n${stderr}`);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return { child, done };
 }
 
 /** Per-run columns of the Supabase database (when, how long, who; `DEFAULT now()`): not part of the end state. */

@@ -22,7 +22,7 @@ beforeAll(async () => {
     startSandbox({ quiet: true, scheduler: { autoTick: false } }),
   ]);
   clean = await cleanStates(template, pick("alerts", "quota-reset"));
-}, 120_000);
+}, 240_000);
 afterAll(() => sandbox?.stop());
 
 describe("reliability, reduced", () => {
@@ -63,4 +63,25 @@ describe("reliability, reduced", () => {
     expect(scan.scanned).toBeGreaterThan(50);
     expect(scan.findings).toEqual([]);
   }, 60_000);
+});
+
+describe("scheduler soak, reduced", () => {
+  it("(5) across 2028-02-29 every expected run is delivered once, one execution each, quota rows once per org and day", async () => {
+    const { soak } = await import("../../reliability/soak.ts");
+    const r = await soak({ days: 2, from: "2028-02-29T00:00:00Z" });
+    expect({
+      missing: r.missing,
+      duplicated: r.duplicated,
+      unexpected: r.unexpected,
+      overlaps: r.overlaps,
+    }).toEqual({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+      overlaps: 0,
+    });
+    expect(r.delivered).toBe(9); // 4 daily jobs × 2 days + quota-monthly on 2028-03-01
+    expect(r.quota.problems).toEqual([]);
+    expect(r.quota.rowsPerOrgDay).toEqual({ "1 row(s)": r.quota.days * r.quota.orgs });
+  }, 120_000);
 });
