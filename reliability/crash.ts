@@ -60,7 +60,7 @@ export async function crashSweep(
     for (let p = 0; p < opts.points; p++) {
       const answerLost = random() < 0.6;
       const k = 1 + Math.floor(random() * Math.max(1, ref.requests));
-      const ms = Math.round(random() * 4_000);
+      const ms = Math.round(random() * 2_500);
       trials.push(async () => {
         const stack = await stackFor(j.job, template);
         try {

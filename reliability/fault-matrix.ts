@@ -88,7 +88,7 @@ export async function faultMatrix(
         }
         stack.faults.clear();
         // A request the client gave up on may still be working on the server: let it land first.
-        await new Promise((r) => setTimeout(r, DRILL_TIMEOUT_MS * 2 + 200));
+        if (f.rule.latencyMs) await new Promise((r) => setTimeout(r, (f.rule.latencyMs ?? 0) + 200));
         const ref = clean.get(j.job);
         if (!ref) throw new Error(`no clean state for ${j.job}`);
         const counts = await requestCounts(stack.env);

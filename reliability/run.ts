@@ -43,7 +43,7 @@ try {
     faultMatrix(template, clean, quick ? { jobs: JOBS.slice(3, 4) } : {}),
   );
   const kills = await time("crash sweep", () =>
-    crashSweep(template, clean, { points: quick ? 1 : 20, seed: 2026, parallel: 2 }),
+    crashSweep(template, clean, { points: quick ? 1 : 20, seed: 2026, parallel: 3 }),
   );
   const term = await time("SIGTERM", async () => {
     const out = [];
