@@ -4,19 +4,19 @@
  * counted by each service of the sandbox). Jobs run in-process through the real runner; the four scripts
  * run as child processes; catalog cases build a job definition, whose error the entrypoint maps to exit 2.
  */
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { buildCatalog } from "../src/runtime/catalog.ts";
 import { isConfigError } from "../src/runtime/errors.ts";
 import { defineJob } from "../src/runtime/job.ts";
 import { scheduleProblems } from "../src/runtime/schedule.ts";
-import { record, requestCounts, resetCounts, runInProcess, total } from "./stack.ts";
+import { runScript } from "./corpus-run.ts";
+import { runInProcess } from "./stack.ts";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
+export { type CaseResult, runCorpus } from "./corpus-run.ts";
+
 export interface Case {
   kind: "env" | "flag" | "migrations" | "catalog" | "script";
   name: string;
@@ -24,12 +24,6 @@ export interface Case {
   names: string;
   run(base: Record<string, string>): Promise<{ code: number; out: string }>;
 }
-
-/** A hint of a fix: an instruction, not just a complaint. */
-export const FIX =
-  /\b(use|set|remove|pass|rename|add|move|unset|expected|one of|valid|write|see|must be|put|accepts|usage|wants)\b|e\.g\.|--help/i;
-/** A JavaScript stack frame. */
-export const STACK = /\n\s+at .+(:\d+:\d+\)?|\(native\))/;
 
 const CONTROL = ["\n", "\t", "\r", "\u0000", "\u007f", "\u001b[31m"];
 const env = (job: string, args: string[], key: string, value: string | undefined, name = key): Case => ({
@@ -209,56 +203,4 @@ export async function corpus(): Promise<Case[]> {
     script("release.sh", ["sandbox\t"], "sandbox"),
   );
   return cases;
-}
-
-function runScript(
-  file: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(ROOT, "scripts", file), args, {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      record(`scripts/${file} ${args.join(" ")}`, out);
-      resolve({ code: code ?? -1, out });
-    });
-  });
-}
-
-export interface CaseResult {
-  kind: Case["kind"];
-  name: string;
-  code: number;
-  namesIt: boolean;
-  namesFix: boolean;
-  stackTrace: boolean;
-  requests: number;
-  ok: boolean;
-  message: string;
-}
-
-/** Runs each case against the sandbox whose env is `base` (every service URL in it is counted). */
-export async function runCorpus(cases: Case[], base: Record<string, string>): Promise<CaseResult[]> {
-  const out: CaseResult[] = [];
-  for (const c of cases) {
-    await resetCounts(base);
-    const { code, out: text } = await c.run(base);
-    const requests = total(await requestCounts(base));
-    const namesIt = text.includes(c.names) || text.includes(JSON.stringify(c.names).slice(1, -1));
-    const namesFix = FIX.test(text);
-    const stackTrace = STACK.test(text.replace(/\\n/g, "\n"));
-    const message =
-      (/"message":"((?:[^"\\]|\\.)*)"/.exec(text)?.[1] ?? text).split("\n")[0]?.slice(0, 200) ?? "";
-    const ok = code === 2 && namesIt && namesFix && !stackTrace && requests === 0;
-    out.push({ kind: c.kind, name: c.name, code, namesIt, namesFix, stackTrace, requests, ok, message });
-  }
-  return out;
 }
