@@ -14,7 +14,9 @@
  *   the real handler when neither is set (latency only). `count` limits how often a rule fires.
  *
  * Every server built with `withFaults` also answers `GET|POST|DELETE /__sandbox/faults`
- * (POST takes one rule or an array; DELETE clears that server's rules).
+ * (POST takes one rule or an array; DELETE clears that server's rules), and counts every request it
+ * receives, faulted or not: `GET /__sandbox/requests` → `{service, total, routes: {"METHOD /path": n}}`,
+ * `DELETE` resets the count (the reliability harness proves "no request reached any service" with it).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Handler, parseUrl, readJson, sendJson } from "./service.ts";
@@ -58,6 +60,9 @@ export interface Faults {
   apply(service: ServiceName, req: IncomingMessage, res: ServerResponse): Promise<{ handled: boolean }>;
   /** Wraps a server's handler: control routes, then the rules, then the handler. */
   wrap(service: ServiceName, handler: Handler): Handler;
+  /** Requests received per `"METHOD /path"` since start or the last reset (control routes excluded). */
+  requests(service: ServiceName): Record<string, number>;
+  resetRequests(service?: ServiceName): void;
 }
 
 interface LiveRule {
@@ -92,6 +97,7 @@ export function createFaults(
 ): Faults {
   const now = opts.now ?? Date.now;
   const rules = new Map<ServiceName, LiveRule[]>();
+  const received = new Map<ServiceName, Map<string, number>>();
 
   const faults: Faults = {
     set(service, rule) {
@@ -156,9 +162,22 @@ export function createFaults(
       }
       return { handled: false };
     },
+    requests(service) {
+      return Object.fromEntries(received.get(service) ?? []);
+    },
+    resetRequests(service) {
+      if (service) received.delete(service);
+      else received.clear();
+    },
     wrap(service, handler) {
       return async (req, res) => {
-        if (parseUrl(req).path === "/__sandbox/faults") return control(faults, service, req, res);
+        const path = parseUrl(req).path;
+        if (path === "/__sandbox/faults") return control(faults, service, req, res);
+        if (path === "/__sandbox/requests") return counts(faults, service, req, res);
+        const counted = received.get(service) ?? new Map<string, number>();
+        received.set(service, counted);
+        const key = `${req.method ?? "GET"} ${path}`;
+        counted.set(key, (counted.get(key) ?? 0) + 1);
         if ((await faults.apply(service, req, res)).handled) return;
         await handler(req, res);
       };
@@ -228,6 +247,15 @@ function answer(res: ServerResponse, status: number, message: string, rule: Faul
   };
   const body = { error, message };
   sendJson(res, status, body, headers);
+}
+
+function counts(faults: Faults, service: ServiceName, req: IncomingMessage, res: ServerResponse) {
+  if (req.method === "DELETE") faults.resetRequests(service);
+  else if (req.method !== "GET")
+    return sendJson(res, 405, { error: { code: 405, message: "use GET or DELETE /__sandbox/requests" } });
+  const routes = faults.requests(service);
+  const total = Object.values(routes).reduce((n, v) => n + v, 0);
+  sendJson(res, 200, { service, total, routes });
 }
 
 async function control(faults: Faults, service: ServiceName, req: IncomingMessage, res: ServerResponse) {

@@ -10,8 +10,8 @@ const DEFAULT_CONCURRENCY = 8;
 const concurrency = z.coerce
   .number()
   .int()
-  .min(1, "at least 1")
-  .max(MAX_CONNECTIONS, `at most ${MAX_CONNECTIONS} (the client's connections per origin)`)
+  .min(1, "must be at least 1")
+  .max(MAX_CONNECTIONS, `must be at most ${MAX_CONNECTIONS} (the client's connections per origin)`)
   .default(DEFAULT_CONCURRENCY);
 
 /**

@@ -44,6 +44,8 @@ export interface BigQueryClientOptions {
   log: Logger;
   /** Retries of a transient (5xx/429) failure inside the Google client, with its own backoff. Default 3. */
   retries?: number;
+  /** Per-request timeout of the Google client in ms (HTTP_TIMEOUT_MS); default the library's. */
+  timeoutMs?: number;
 }
 
 /** HTTP statuses worth another try by the job's own retry (Cloud Run task retry). */
@@ -54,6 +56,7 @@ export function createBigQueryClient(opts: BigQueryClientOptions): BigQueryClien
     projectId: opts.projectId,
     // maxRetries 0 reads as "default" inside the library: autoRetry:false is how to say none.
     retryOptions: opts.retries === 0 ? { autoRetry: false } : { maxRetries: opts.retries ?? 3 },
+    ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}),
     ...(opts.apiUrl
       ? {
           apiEndpoint: opts.apiUrl.replace(/\/+$/, ""),

@@ -23,6 +23,8 @@ export interface BuiltContext {
   ctx: JobContext;
   /** Closes the connection pools the job opened (waits for in-flight requests). */
   close(): Promise<void>;
+  /** Requests sent and not yet answered, as `"METHOD url"` (a pending BigQuery query counts as one). */
+  inFlight(): string[];
 }
 
 type Modules = {
@@ -75,7 +77,11 @@ export async function buildContext(input: {
   const allowInsecure = config.environment === "sandbox";
   const http = (options: HttpClientOptions) => {
     if (!modules.http) throw new Error("HTTP client used by a job that declares no HTTP dependency");
-    const client = modules.http.createHttpClient({ allowInsecure, ...options });
+    const client = modules.http.createHttpClient({
+      allowInsecure,
+      maxTimeoutMs: config.httpTimeoutMs,
+      ...options,
+    });
     pools.push(client);
     return client;
   };
@@ -86,6 +92,7 @@ export async function buildContext(input: {
   let api: AdminApi | undefined;
   let supabase: SupabaseClient | undefined;
   let bigquery: BigQueryClient | undefined;
+  const queries = new Map<symbol, string>();
 
   const ctx: JobContext = {
     job: job.name,
@@ -136,9 +143,33 @@ export async function buildContext(input: {
     get bigquery(): BigQueryClient {
       if (!modules.bigquery || !config.bigquery) throw undeclared("bigquery", "bigquery");
       const { projectId, apiUrl } = config.bigquery;
-      bigquery ??= modules.bigquery.createBigQueryClient({ projectId, log, ...(apiUrl ? { apiUrl } : {}) });
+      if (!bigquery) {
+        const client = modules.bigquery.createBigQueryClient({
+          projectId,
+          log,
+          ...(apiUrl ? { apiUrl } : {}),
+          ...(config.httpTimeoutMs ? { timeoutMs: config.httpTimeoutMs } : {}),
+        });
+        // The Google library's requests are not ours to see: a query pending is named as one request.
+        const what = `POST ${apiUrl ?? "https://bigquery.googleapis.com"}/bigquery/v2/projects/${projectId}/queries`;
+        bigquery = {
+          query: async (q) => {
+            const id = Symbol(what);
+            queries.set(id, what);
+            try {
+              return await client.query(q);
+            } finally {
+              queries.delete(id);
+            }
+          },
+        };
+      }
       return bigquery;
     },
   };
-  return { ctx, close: async () => void (await Promise.all(pools.map((p) => p.close()))) };
+  return {
+    ctx,
+    close: async () => void (await Promise.all(pools.map((p) => p.close()))),
+    inFlight: () => [...pools.flatMap((p) => p.inFlight()), ...queries.values()],
+  };
 }

@@ -58,6 +58,15 @@ const integer = (min: number, max: number, fallback: number) =>
     return z.NEVER;
   });
 
+const optionalInteger = (min: number, max: number) =>
+  text.transform((value, ctx) => {
+    if (value === undefined) return null;
+    const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (n >= min && n <= max) return n;
+    ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}, got "${value}"` });
+    return z.NEVER;
+  });
+
 /** Shape only; whether http is allowed depends on ENVIRONMENT and is checked in config.ts. */
 const url = text.transform((value, ctx) => {
   if (value === undefined) return undefined;
@@ -169,6 +178,13 @@ export const KEY_SPECS: readonly KeySpec[] = [
     url,
     "https://run.googleapis.com",
     "Cloud Run Admin API v2 endpoint (the sandbox sets it; no token is fetched then).",
+  ),
+  key(
+    "HTTP_TIMEOUT_MS",
+    "never",
+    optionalInteger(100, 3_600_000),
+    "each call's own timeout (5–11 min)",
+    "Caps every HTTP call's timeout, in milliseconds, for tests and drills of a slow server (e.g. 2000). Leave unset in production.",
   ),
   key(
     "CLOUD_RUN_REGION",

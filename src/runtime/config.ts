@@ -35,6 +35,8 @@ export interface RuntimeConfig {
     /** CLOUD_RUN_API_URL; null = https://run.googleapis.com with a metadata-server token. */
     apiUrl: string | null;
   };
+  /** HTTP_TIMEOUT_MS: caps every HTTP call's timeout (tests, drills); null = each call's own timeout. */
+  httpTimeoutMs: number | null;
   /** Present when the job uses "admin-api". */
   api: { url: string; key: string } | null;
   /** Present when the job uses "supabase". */
@@ -117,6 +119,37 @@ const present = (env: Record<string, string | undefined>) =>
 const definedOnly = (env: Record<string, string | undefined>) =>
   Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
 
+/**
+ * Control characters anywhere, or spaces around a value, in any key the job reads: a newline pasted into
+ * a secret, or `DAYS_TO_KEEP=" 30"`, is refused here (exit 2) instead of failing later at a server. The
+ * message names the character's position, never the value (it may be a secret).
+ */
+/** C0 and C1 controls, DEL, and the Unicode line/paragraph separators. */
+function isControl(char: string): boolean {
+  const c = char.codePointAt(0) ?? 0;
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029;
+}
+
+function stray(raw: Record<string, string | undefined>, names: string[]): string[] {
+  const out: string[] = [];
+  for (const name of new Set(names)) {
+    const value = raw[name];
+    if (value === undefined) continue;
+    const at = [...value].findIndex(isControl);
+    if (at >= 0) {
+      const code = `U+${([...value][at]?.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+      out.push(
+        `${name}: contains a control character (${code} at position ${at + 1}); remove it (a stray newline or tab from a file or a paste?)`,
+      );
+    } else if (value.trim() !== value) {
+      out.push(
+        `${name}: has leading or trailing whitespace; remove it (write ${name}=<value> without spaces)`,
+      );
+    }
+  }
+  return out;
+}
+
 const describe = (issue: z.core.$ZodIssue) =>
   `${issue.path.map(String).join(".") || "(environment)"}: ${issue.message}`;
 
@@ -130,6 +163,7 @@ export function loadConfig(
   env: Record<string, string | undefined>,
 ): { config: RuntimeConfig; jobEnv: unknown } {
   const raw = present(env);
+  const shape = stray(raw, [...KEY_SPECS.map((k) => k.name), ...Object.keys(job.env?.shape ?? {})]);
   const schema = baseSchema.superRefine((v, ctx) => requirements(job, v, ctx), { when: () => true });
   const base = schema.safeParse(raw);
   // The job's own keys see the environment as given: an explicitly empty DAYS_TO_KEEP= is refused by the
@@ -137,7 +171,10 @@ export function loadConfig(
   const own = job.env
     ? (job.env as z.ZodType).safeParse(definedOnly(env))
     : { success: true as const, data: {} };
-  const problems = [...(base.error?.issues ?? []), ...(own.error?.issues ?? [])].map(describe);
+  // A key with a stray character gets that one message, not a second one from its schema.
+  const strayKeys = new Set(shape.map((p) => p.split(":")[0]));
+  const issues = [...(base.error?.issues ?? []), ...(own.error?.issues ?? [])];
+  const problems = [...shape, ...issues.filter((i) => !strayKeys.has(String(i.path[0]))).map(describe)];
   if (!base.success || !own.success || problems.length) {
     throw new ConfigError(
       `Configuration of job "${job.name}" is invalid (${problems.length} problem(s))`,
@@ -181,6 +218,7 @@ function toRuntimeConfig(job: AnyJob, v: Parsed): RuntimeConfig {
       taskAttempt: v.CLOUD_RUN_TASK_ATTEMPT as number,
       apiUrl: str(v.CLOUD_RUN_API_URL) ?? null,
     },
+    httpTimeoutMs: (v.HTTP_TIMEOUT_MS as number | null) ?? null,
     api,
     supabase,
     bigquery: uses.has("bigquery") ? { projectId: project, apiUrl: str(v.BIGQUERY_API_URL) ?? null } : null,

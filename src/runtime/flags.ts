@@ -60,6 +60,11 @@ export function parseFlags(job: AnyJob, args: readonly string[]): ParsedFlags {
       values[name] = undefined; // "--org" without a value: already reported above
       continue;
     }
+    const stray = value === undefined ? null : strayProblem(value);
+    if (stray) {
+      problems.push(`--${name}: ${stray}`);
+      continue;
+    }
     if (!spec.schema) {
       values[name] = value;
       continue;
@@ -69,6 +74,18 @@ export function parseFlags(job: AnyJob, args: readonly string[]): ParsedFlags {
     else problems.push(...parsed.error.issues.map((i) => `--${name}: ${i.message}`));
   }
   return { values, problems };
+}
+
+/** A control character anywhere or spaces around a value: a paste accident, never a meant value. */
+function strayProblem(value: string): string | null {
+  const at = [...value].findIndex((ch) => {
+    const c = ch.codePointAt(0) ?? 0;
+    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029;
+  });
+  if (at >= 0) return `contains a control character at position ${at + 1}; remove it`;
+  if (value.trim() !== value)
+    return `has leading or trailing spaces; remove them (quote the value without them)`;
+  return null;
 }
 
 /** `<job> --help`: description, usage, each flag with its description and default. */

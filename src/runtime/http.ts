@@ -26,6 +26,8 @@ export interface HttpClientOptions {
   headers?: Record<string, string>;
   /** Per call, default 11 min: longer than the server's longest work (bootstrap ≤ 10 min). */
   timeoutMs?: number;
+  /** Caps every call's timeout, its own included (HTTP_TIMEOUT_MS: tests and drills of a slow server). */
+  maxTimeoutMs?: number | null;
   /** Retries after the first attempt, default 3 (so at most 4 requests). */
   retries?: number;
   minDelayMs?: number;
@@ -71,6 +73,8 @@ export interface HttpResponse<T> {
 
 export interface HttpClient {
   request<T>(options: RequestOptions<T>): Promise<HttpResponse<T>>;
+  /** `"METHOD url"` of each request sent and not yet answered: if the process stops now, its outcome is unknown. */
+  inFlight(): string[];
   close(): Promise<void>;
 }
 
@@ -101,9 +105,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   // An upper bound, not a pre-opened set: it must be at least the highest concurrency a job allows
   // (org-sync-all --concurrency ≤ 64), or extra work just queues inside the pool (measured in bench/).
   const pool = new Pool(base.origin, { connections: MAX_CONNECTIONS });
+  const open = new Map<symbol, string>();
 
   async function once<T>(req: RequestOptions<T>): Promise<Omit<HttpResponse<T>, "attempts">> {
-    const timeoutMs = req.timeoutMs ?? o.timeoutMs;
+    const timeoutMs = Math.min(
+      req.timeoutMs ?? o.timeoutMs,
+      options.maxTimeoutMs ?? Number.POSITIVE_INFINITY,
+    );
     let method: string = req.method;
     let path = base.prefix + req.path + queryString(req.query);
     let body = req.body === undefined ? undefined : JSON.stringify(req.body);
@@ -120,6 +128,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       let status: number;
       let responseHeaders: Record<string, string | string[] | undefined>;
       let text: string;
+      const flight = Symbol(url);
+      open.set(flight, `${method} ${redact(url)}`);
       try {
         // undici's own header/body timeouts default to 5 min, shorter than bootstrap's 10 min of work:
         // align them with the per-call timeout (the signal enforces the total).
@@ -140,6 +150,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           timer.aborted ||
           /^UND_ERR_(HEADERS|BODY)_TIMEOUT$/.test(String((error as { code?: unknown }).code));
         throw transportError(error, method, url, timedOut ? timeoutMs : undefined, redact);
+      } finally {
+        open.delete(flight);
       }
       const info = describeResponse(method, url, status, responseHeaders);
       const location = header(responseHeaders, "location");
@@ -230,6 +242,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         throw error;
       }
     },
+    inFlight: () => [...open.values()],
     close: () => pool.close(),
   };
 }

@@ -140,7 +140,7 @@ export async function runJob(
   }
   // Let requests still in flight finish (bounded): an abandoned run may hold one open for minutes.
   if (settled?.kind !== "timeout") await Promise.race([built.close().catch(() => {}), unrefDelay(graceMs)]);
-  const end = describeEnd(job.name, settled ?? { kind: "timeout" }, interrupted, graceMs);
+  const end = describeEnd(job.name, settled ?? { kind: "timeout" }, interrupted, graceMs, built.inFlight());
   return summary(end.level, end.message, end.fields);
 }
 
@@ -150,10 +150,21 @@ function describeEnd(
   settled: Settled,
   interrupted: StopSignal | undefined,
   graceMs: number,
+  inFlight: string[],
 ): { level: "info" | "notice" | "error"; message: string; fields: Record<string, unknown> } {
   if (interrupted) {
     const fields = { status: "interrupted", signal: interrupted, exit_code: EXIT[interrupted] };
     const head = `${name} interrupted by ${interrupted}`;
+    if (settled.kind === "outcome" && settled.outcome.status !== "failed") {
+      // Every piece of work finished (the job reports "failed" when it stopped early): the task is done.
+      // Exiting non-zero here would make Cloud Run retry a finished task and repeat its side effects.
+      const { status, message, summary } = settled.outcome;
+      return {
+        level: "notice",
+        message: `${name} ${status}: ${message} (${interrupted} arrived, but the work had already finished: exit 0, nothing to retry)`,
+        fields: { status, summary, signal: interrupted, exit_code: EXIT.ok },
+      };
+    }
     if (settled.kind === "outcome") {
       const { status, message, summary } = settled.outcome;
       const what = `${head}; it stopped early and reported: ${status}: ${message}`;
@@ -163,8 +174,13 @@ function describeEnd(
       const what = `${head}; run() ended with ${describe(settled.error)}`;
       return { level: "error", message: what, fields: { ...fields, error: settled.error } };
     }
-    const what = `${head}: run() did not finish within ${graceMs} ms; whatever it had not done yet is left undone (a later run picks it up: every job is idempotent)`;
-    return { level: "error", message: what, fields };
+    const unknown = inFlight.map((r) => `${r} (outcome unknown)`);
+    const what = `${head}: run() did not finish within ${graceMs} ms. ${
+      unknown.length
+        ? `Request(s) in flight, outcome unknown (the server may still complete them after this exit): ${unknown.join("; ")}.`
+        : "No request was in flight."
+    } Work not started is left undone; a retry or the next run redoes it (every job is idempotent)`;
+    return { level: "error", message: what, fields: { ...fields, outcome_unknown: inFlight } };
   }
   if (settled.kind === "outcome") {
     const { status, message, summary } = settled.outcome;

@@ -14,8 +14,10 @@
  *        reached the API and failed; it was not sent again. Jobs that can end this way run with Cloud Run
  *        maxRetries 0 (defineJob insists), so no task retry repeats it either: check, then re-run on purpose
  *   143  interrupted by SIGTERM (Cloud Run timeout or cancel), 130 interrupted by SIGINT (128 + signal
- *        number, as a shell reports it). Always non-zero, even when run() settled within the grace period,
- *        because a job told to stop has stopped starting new work and may have left some undone.
+ *        number, as a shell reports it), when work was cut short: run() reported "failed" (it stopped
+ *        early; its summary names what it did not start), threw, or did not settle within the grace period
+ *        (the summary names each request still in flight as "outcome unknown"). When run() finished its
+ *        work within the grace period (succeeded or skipped), the exit is 0: a retry would only repeat it.
  */
 import type { loadConfig } from "./config.ts";
 import { ConfigError, isConfigError } from "./errors.ts";

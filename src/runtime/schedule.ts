@@ -28,6 +28,8 @@ const NAMES = /JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|SUN|MON|TUE|WED|T
  * none of the Quartz extensions L W # ? H), or null. Value ranges are checked by cron-parser.
  */
 export function cronProblem(cron: string, timeZone = "Etc/UTC"): string | null {
+  if (cron.trim() !== cron || /[^\x20-\x7e]/.test(cron))
+    return `"${JSON.stringify(cron).slice(1, -1)}" has a control character or surrounding spaces; write the five fields separated by single spaces, e.g. "0 8 * * *"`;
   const text = cron.trim();
   if (text.startsWith("@"))
     return `"${cron}": macros like @daily are not accepted by Cloud Scheduler; write "0 0 * * *"`;
@@ -121,15 +123,15 @@ export function folderProblem(job: Pick<AnyJob, "name" | "schedule">, category: 
       : p.monthsWithRuns === 12 && p.maxPerMonth === 1;
   if (ok) return null;
   const want = category === "daily" ? "exactly once every day" : "exactly once every month";
-  return `job "${job.name}": schedule.cron: "${cron}" (${timeZone}) is in jobs/${category} but does not fire ${want} (sampled: ${p.daysWithRuns} days with runs, up to ${p.maxPerDay} a day, ${p.monthsWithRuns} months, up to ${p.maxPerMonth} a month)`;
+  return `job "${job.name}": schedule.cron: "${cron}" (${timeZone}) is in jobs/${category} but does not fire ${want} (sampled: ${p.daysWithRuns} days with runs, up to ${p.maxPerDay} a day, ${p.monthsWithRuns} months, up to ${p.maxPerMonth} a month); move the job to the folder its cron matches, or change the cron`;
 }
 
-/**
- * The next `n` run times of a scheduled job strictly after `from`, in its time zone; [] for manual jobs.
- * @example nextRuns(getJob("quota-monthly"), new Date("2026-11-22T00:00:00Z"), 1) // [2026-12-01T00:05:00Z]
- */
-export function nextRuns(job: Pick<AnyJob, "schedule">, from: Date, n: number): Date[] {
-  if (!job.schedule) return [];
-  const it = CronExpressionParser.parse(job.schedule.cron, { tz: job.schedule.timeZone, currentDate: from });
-  return it.take(n).map((d) => d.toDate());
-}
+/** Next run times, self-consistent across DST transitions, and the DST check: see ./next-runs.ts. */
+export {
+  dstProblem,
+  nextRuns,
+  scheduleProblems,
+  transitions,
+  wallToInstant,
+  zoneOffset,
+} from "./next-runs.ts";

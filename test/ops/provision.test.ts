@@ -114,6 +114,28 @@ describe("create-all-jobs in the sandbox", () => {
     expect(again.stdout).toContain(`0 to update, ${n.resources} unchanged`);
   });
 
+  it("refuses a schedule in a skipped or repeated local hour before any request, naming the fix", async () => {
+    const dst = catalog.map((job) =>
+      job.name === "alerts"
+        ? { ...job, schedule: { cron: "30 2 * * *", timeZone: "America/New_York" } }
+        : job,
+    );
+    const proxies = await Promise.all(
+      ["CLOUD_RUN_API_URL", "CLOUD_SCHEDULER_API_URL", "SECRET_MANAGER_API_URL"].map(async (k) => ({
+        k,
+        proxy: await countingProxy(env()[k] as string),
+      })),
+    );
+    const routed = Object.fromEntries(proxies.map(({ k, proxy }) => [k, proxy.url]));
+    const result = await cli(["create-all-jobs", "sandbox"], { env: { ...env(), ...routed }, catalog: dst });
+    await Promise.all(proxies.map(({ proxy }) => proxy.close()));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /job "alerts": schedule: .*skipped.*Use timeZone "Etc\/UTC", or move the time/,
+    );
+    expect(proxies.map(({ proxy }) => proxy.requests.length)).toEqual([0, 0, 0]);
+  });
+
   it("updates a Cloud Run job in place: same job, execution history kept", async () => {
     const name = `${parent}/jobs/quota-reset-sandbox`;
     const run = await cli(["run-job", "sandbox", "quota-reset"], { env: env() });

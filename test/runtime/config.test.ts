@@ -114,6 +114,37 @@ describe("loadConfig", () => {
     expect([config.environment, config.environmentLabel]).toEqual([name, label]);
   });
 
+  it("refuses a control character or surrounding spaces in any key it reads, naming the key, never the value", () => {
+    const withDays = job(["admin-api"], z.object({ DAYS_TO_KEEP: z.string().optional() }));
+    const base = { ENVIRONMENT: "prod", CA_ROOT_API_KEY: "root-key-123" };
+    const cases: [string, string][] = [
+      ["CA_ROOT_API_KEY", "root-key-123\n"],
+      ["CA_ROOT_API_KEY", "root\tkey"],
+      ["ENVIRONMENT", " prod"],
+      ["CLOUD_RUN_TASK_INDEX", "0\r"],
+      ["DAYS_TO_KEEP", " 30"],
+      ["HTTP_TIMEOUT_MS", "2000 "],
+      ["API_SERVICE_URL", "http://127.0.0.1:1\u0000"],
+    ];
+    for (const [key, value] of cases) {
+      const found = problems(() => loadConfig(withDays, { ...base, [key]: value }));
+      expect(found, `${key}=${JSON.stringify(value)}`).toEqual([
+        expect.stringMatching(new RegExp(`^${key}: .*remove it`)),
+      ]);
+      if (value.trim().length > 4) expect(found[0]).not.toContain(value.trim());
+    }
+  });
+
+  it("caps HTTP timeouts only when HTTP_TIMEOUT_MS is set", () => {
+    expect(loadConfig(job([]), { ENVIRONMENT: "test" }).config.httpTimeoutMs).toBeNull();
+    expect(loadConfig(job([]), { ENVIRONMENT: "test", HTTP_TIMEOUT_MS: "1500" }).config.httpTimeoutMs).toBe(
+      1500,
+    );
+    expect(problems(() => loadConfig(job([]), { ENVIRONMENT: "test", HTTP_TIMEOUT_MS: "5" }))[0]).toMatch(
+      /^HTTP_TIMEOUT_MS: must be a whole number from 100/,
+    );
+  });
+
   it("refuses ENVIRONMENT=local and points to the sandbox", () => {
     expect(problems(() => loadConfig(job([]), { ENVIRONMENT: "local" }))[0]).toMatch(/npm run sandbox/);
   });
@@ -133,6 +164,7 @@ describe("loadConfig", () => {
       release: { version: "dev", commit: "dev" },
       idempotencyScope: null,
       cloudRun: { job: null, execution: null, taskIndex: 0, taskCount: 1, taskAttempt: 0, apiUrl: null },
+      httpTimeoutMs: null,
       api: null,
       supabase: { url: "https://api.supabase.com", token: "tok-123456", projectRef: "kwroaccbrxppfiysqlzs" },
       bigquery: null,

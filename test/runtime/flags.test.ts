@@ -39,6 +39,12 @@ describe("parseFlags", () => {
     { args: ["--dry-run=yes"], problem: /^--dry-run: takes no value$/ },
     { args: ["--concurrency", "0"], problem: /^--concurrency: / },
     { args: ["-x"], problem: /^-x: unknown flag/ },
+    { args: ["--concurrency", " 8"], problem: /^--concurrency: has leading or trailing spaces; remove them/ },
+    {
+      args: ["--concurrency", "8\n"],
+      problem: /^--concurrency: contains a control character at position 2; remove it/,
+    },
+    { args: ["--org", "ac\tme"], problem: /^--org: contains a control character at position 3/ },
   ])("reports $args", ({ args, problem }) => {
     const { problems } = parseFlags(job, args);
     expect(problems).toEqual([expect.stringMatching(problem)]);

@@ -321,6 +321,59 @@ describe("SIGTERM", () => {
     expect(await exit).toBe(130);
     expect(Date.now() - started).toBeLessThan(1_500);
     expect(io.lines().at(-1)).toMatchObject({ status: "interrupted", signal: "SIGINT", exit_code: 130 });
-    expect(io.lines().at(-1)?.message).toMatch(/did not finish within 150 ms; .*left undone/);
+    expect(io.lines().at(-1)?.message).toMatch(
+      /did not finish within 150 ms\. No request was in flight\..*left undone/,
+    );
+  });
+
+  it("exits 0 with the summary when the work had already finished as the signal arrived (nothing for Cloud Run to retry)", async () => {
+    let fire: (s: StopSignal) => void = () => {};
+    const job = fakeJob({
+      run: async () => {
+        fire("SIGTERM"); // arrives while run() is wrapping up: every item is done
+        await new Promise((r) => setTimeout(r, 30));
+        return { status: "succeeded", message: "3 notifications sent", summary: { notifications_sent: 3 } };
+      },
+    });
+    const { io, deps: d } = deps([job], ENV, { onSignal: (h) => (fire = h), graceMs: 2_000 });
+    expect(await runEntrypoint(["fake-job"], d)).toBe(0);
+    expect(io.lines().at(-1)).toMatchObject({
+      status: "succeeded",
+      signal: "SIGTERM",
+      exit_code: 0,
+      summary: { notifications_sent: 3 },
+    });
+    expect(io.lines().at(-1)?.message).toMatch(
+      /3 notifications sent .*SIGTERM arrived, but the work had already finished/,
+    );
+  });
+
+  it("names each request still in flight at the end of the grace period as outcome unknown", async () => {
+    server.handle(async (_req, res) => {
+      await new Promise((r) => setTimeout(r, 1_500));
+      json(res, 200, {});
+    });
+    let fire: (s: StopSignal) => void = () => {};
+    const job = fakeJob({
+      uses: ["admin-api"],
+      run: async (ctx) => {
+        await Promise.all(["a", "b"].map((o) => ctx.api.syncOrganization(o)));
+        return { status: "succeeded", message: "synced" };
+      },
+    });
+    const env = { ...ENV, API_SERVICE_URL: server.url, CA_ROOT_API_KEY: KEY };
+    const { io, deps: d } = deps([job], env, { onSignal: (h) => (fire = h), graceMs: 200 });
+    const exit = runEntrypoint(["fake-job"], d);
+    await new Promise((r) => setTimeout(r, 150));
+    fire("SIGTERM");
+    expect(await exit).toBe(143);
+    const last = io.lines().at(-1);
+    expect(last?.outcome_unknown).toEqual([
+      `POST ${server.url}/api/v1/organizations/a/sync`,
+      `POST ${server.url}/api/v1/organizations/b/sync`,
+    ]);
+    expect(last?.message).toMatch(
+      /organizations\/a\/sync \(outcome unknown\); POST .*organizations\/b\/sync \(outcome unknown\)/,
+    );
   });
 });

@@ -14,6 +14,7 @@
 import { execFileSync } from "node:child_process";
 import { z } from "zod";
 import { ConfigError } from "../../runtime/errors.ts";
+import { scheduleProblems } from "../../runtime/schedule.ts";
 import {
   type AlertPlan,
   alertCount,
@@ -140,6 +141,10 @@ async function provision(argv: string[], io: Io): Promise<number> {
       "cannot tell which commit this deploy comes from (no SOURCE_COMMIT, no git checkout): set SOURCE_COMMIT=<sha> (Cloud Build: SOURCE_COMMIT=$COMMIT_SHA)",
     );
   const catalog = await loadCatalog(io);
+  // A schedule in a skipped or repeated local hour fires irregularly on Cloud Scheduler: refuse it first.
+  const schedules = scheduleProblems(catalog);
+  if (schedules.length)
+    throw new ConfigError("the catalog has schedules Cloud Scheduler runs irregularly", schedules);
   const clients = createClients(target);
   // With --json the plan goes to stdout as JSON and everything for people goes to stderr.
   const human = args.json ? io.stderr : io.stdout;

@@ -123,6 +123,22 @@ describe("control routes and set-up", () => {
     expect((await hit()).status).toBe(200);
   });
 
+  it("counts every request received, faulted or not, on /__sandbox/requests (control routes excluded)", async () => {
+    await fetch(`${svc.url}/__sandbox/requests`, { method: "DELETE" });
+    faults.set("adminApi", { route: "GET /api/v1/organizations", status: 503 });
+    await hit();
+    await hit();
+    await hit("/api/v1/organizations", "GET");
+    const res = await fetch(`${svc.url}/__sandbox/requests`);
+    expect(await res.json()).toEqual({
+      service: "adminApi",
+      total: 3,
+      routes: { "POST /api/v1/admin/quota/reset-daily": 2, "GET /api/v1/organizations": 1 },
+    });
+    await fetch(`${svc.url}/__sandbox/requests`, { method: "DELETE" });
+    expect(faults.requests("adminApi")).toEqual({});
+  });
+
   it("refuses an invalid rule with 400 and a message naming the field", async () => {
     const res = await fetch(`${svc.url}/__sandbox/faults`, {
       method: "POST",
