@@ -2,7 +2,8 @@
  * Section (1): bad input, table-driven. Every case must exit 2 with a message that names the key, flag,
  * file or field AND says how to fix it, print no stack trace, and reach no emulated service (requests
  * counted by each service of the sandbox). Jobs run in-process through the real runner; the four scripts
- * run as child processes; catalog cases build a job definition, whose error the entrypoint maps to exit 2.
+ * run as child processes; catalog cases build a catalog with one bad definition (the catalog's check, which
+ * the tests, the README generator and provisioning run) and expect its refusal, exit 2.
  */
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -127,7 +128,7 @@ export async function corpus(): Promise<Case[]> {
     migrations("name with a space", folder("space", { "01_ init.sql": "select 1;" }), "01_ init.sql"),
     migrations("name with a newline", folder("nl", { "01_in\nit.sql": "select 1;" }), "01_in"),
   );
-  const job = (spec: Record<string, unknown>) => () =>
+  const define = (spec: Record<string, unknown>) =>
     defineJob({
       name: "x-job",
       description: "d",
@@ -137,6 +138,13 @@ export async function corpus(): Promise<Case[]> {
       run: async () => ({ status: "succeeded", message: "" }),
       ...spec,
     } as never);
+  // defineJob only fills defaults; the catalog's check (buildCatalog: tests, README, provisioning) refuses.
+  const job = (spec: Record<string, unknown>) => () =>
+    buildCatalog(
+      spec.schedule
+        ? { manual: [], daily: [define(spec)], monthly: [] }
+        : { manual: [define(spec)], daily: [], monthly: [] },
+    );
   const catalogCase = (title: string, names: string, build: () => unknown): Case => ({
     kind: "catalog",
     name: title,
@@ -148,7 +156,7 @@ export async function corpus(): Promise<Case[]> {
         if (problems.length) return { code: 2, out: problems.join("\n") };
         return { code: 0, out: "accepted" };
       } catch (error) {
-        // src/main.ts ends a catalog that fails to load (JobDefinitionError) with exit 2, as a ConfigError.
+        // The catalog's check refuses a bad definition (JobDefinitionError), as a ConfigError: exit 2.
         const usage = isConfigError(error) || (error as Error)?.name === "JobDefinitionError";
         return { code: usage ? 2 : 1, out: error instanceof Error ? error.message : String(error) };
       }
@@ -174,7 +182,7 @@ export async function corpus(): Promise<Case[]> {
     catalogCase("daily folder, monthly cron", "schedule", () =>
       buildCatalog({
         manual: [],
-        daily: [job({ schedule: { cron: "5 0 1 * *", timeZone: "Etc/UTC" } })()],
+        daily: [define({ schedule: { cron: "5 0 1 * *", timeZone: "Etc/UTC" } })],
         monthly: [],
       }),
     ),

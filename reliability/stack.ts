@@ -122,6 +122,11 @@ export function runProcess(job: string, args: string[], env: Record<string, stri
 
 /** Per-run columns of the Supabase database (when, how long, who; `DEFAULT now()`): not part of the end state. */
 const PER_RUN = ["applied_at", "execution_time_ms", "applied_by", "created_at", "updated_at"];
+/**
+ * Per-run columns of the warehouse: a notification's random id and the instant it was sent (a retry after
+ * Retry-After sends the same notification a second later). Duplicates still show as extra rows.
+ */
+const WAREHOUSE_PER_RUN = ["notification_id", "sent_at", "created_at", "updated_at"];
 
 export interface EndState {
   tables: Record<string, string>;
@@ -132,7 +137,7 @@ export interface EndState {
 export async function endState(stack: Stack): Promise<EndState> {
   const db = stack.wh?.db ?? stack.supabase;
   if (!db) throw new Error("stack without a database");
-  const tables = await fingerprint(db, stack.supabase ? PER_RUN : []);
+  const tables = await fingerprint(db, stack.supabase ? PER_RUN : WAREHOUSE_PER_RUN);
   const rows = Object.fromEntries(
     Object.entries(tables).map(([t, f]) => [t, Number(/rows=(\d+)/.exec(f)?.[1] ?? 0)]),
   );

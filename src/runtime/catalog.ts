@@ -12,7 +12,7 @@
 import type { AnyJob, Category, JobSpec } from "./job.ts";
 import { specOf } from "./job.ts";
 import { JobDefinitionError, specProblems } from "./job-checks.ts";
-import { cronProblem, folderProblem, nextRuns } from "./schedule.ts";
+import { cronProblem, folderProblem, nextRuns, timeZoneProblem } from "./schedule.ts";
 
 export { nextRuns } from "./schedule.ts";
 
@@ -30,7 +30,9 @@ function orderProblem(category: "daily" | "monthly", jobs: readonly AnyJob[]): s
   const from = ORDER_FROM[category];
   const fires = jobs.map((job) => {
     const next =
-      job.schedule && !cronProblem(job.schedule.cron, job.schedule.timeZone)
+      job.schedule &&
+      !timeZoneProblem(job.schedule.timeZone) &&
+      !cronProblem(job.schedule.cron, job.schedule.timeZone)
         ? nextRuns(job, new Date(from.getTime() - 1), 1)[0]
         : undefined;
     return { job, at: next ?? null };

@@ -110,6 +110,8 @@ export function folderProblem(job: Pick<AnyJob, "name" | "schedule">, category: 
   }
   if (!job.schedule) return `job "${job.name}": schedule: jobs in jobs/${category} need a schedule`;
   const { cron, timeZone } = job.schedule;
+  // An unusable cron or zone is the spec check's to report (specProblems); nothing to sample here.
+  if (timeZoneProblem(timeZone) || cronProblem(cron, timeZone)) return null;
   // A schedule that does not parse is reported by the definition check; stepping it would only repeat that.
   if (timeZoneProblem(timeZone) || cronProblem(cron, timeZone)) return null;
   const daily = DAILY_SAMPLE;

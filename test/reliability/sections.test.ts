@@ -34,11 +34,17 @@ describe("reliability, reduced", () => {
     expect(results.filter((r) => !r.ok && !known(r.name))).toEqual([]);
   }, 120_000);
 
-  it("(2) alerts under each fault ends as a clean run, nothing lost or duplicated", async () => {
+  it("(2) alerts under each fault never notifies twice: a clean run, or exit 3 (outcome unknown) with nothing repeated", async () => {
     const cells = await faultMatrix(template, clean, { jobs: pick("alerts"), faults: FAULTS });
-    expect(cells.map((c) => [c.fault, c.sameAsClean, c.lost, c.duplicated, c.exitCodes.at(-1)])).toEqual(
-      FAULTS.map((f) => [f.name, true, 0, 0, 0]),
-    );
+    expect(cells.map((c) => c.fault)).toEqual(FAULTS.map((f) => f.name));
+    // The API keeps no Idempotency-Keys and does not de-duplicate (CONTRACT §1): a process-all call that
+    // may have reached it is never sent again (exit 3, RELIABILITY.md says why); a 429 is safe to retry.
+    for (const cell of cells) {
+      expect(cell.duplicated, `${cell.fault}: ${JSON.stringify(cell)}`).toBe(0);
+      if (cell.exitCodes.at(-1) === 0) expect(cell.sameAsClean, JSON.stringify(cell)).toBe(true);
+      else expect(cell.exitCodes, cell.fault).toEqual([3]);
+    }
+    expect(cells.find((c) => c.fault.startsWith("429"))).toMatchObject({ sameAsClean: true, exitCodes: [0] });
   }, 120_000);
 
   it("(3) SIGKILL at seeded points then a retry ends as a clean run; SIGTERM after the work exits 0", async () => {

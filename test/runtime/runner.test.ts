@@ -356,6 +356,7 @@ describe("SIGTERM", () => {
     let fire: (s: StopSignal) => void = () => {};
     const job = fakeJob({
       uses: ["admin-api"],
+      routes: ["syncOrganization"],
       run: async (ctx) => {
         await Promise.all(["a", "b"].map((o) => ctx.api.syncOrganization(o)));
         return { status: "succeeded", message: "synced" };
