@@ -58,7 +58,7 @@ describe("alerts", () => {
 
   it.each([
     { argv: ["--org", ""], problem: "--org: is empty" },
-    { argv: ["--org", "  "], problem: "--org: is empty" },
+    { argv: ["--org", "  "], problem: "--org: has leading or trailing spaces" },
     { argv: ["--org", "Acme-Inc"], problem: '--org: "Acme-Inc" is not an org slug' },
     { argv: ["--org", "ab"], problem: '--org: "ab" is not an org slug' },
     { argv: ["--types", ""], problem: "--types: is empty" },

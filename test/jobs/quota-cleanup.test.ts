@@ -87,8 +87,8 @@ describe("quota-cleanup", () => {
     ["1.5", "must be a whole number"],
     ["abc", "must be a whole number"],
     ["", "is set but empty"],
-    [" 30", "has spaces around the number"],
-    ["30 ", "has spaces around the number"],
+    [" 30", "has leading or trailing whitespace"],
+    ["30 ", "has leading or trailing whitespace"],
   ])("refuses DAYS_TO_KEEP=%j at the entrypoint before any query, naming it (exit 2)", async (value, why) => {
     let out = "";
     const code = await runEntrypoint(["quota-cleanup"], {

@@ -133,7 +133,7 @@ describe("control routes and set-up", () => {
     expect(await res.json()).toEqual({
       service: "adminApi",
       total: 3,
-      routes: { "POST /api/v1/admin/quota/reset-daily": 2, "GET /api/v1/organizations": 1 },
+      routes: { "POST /api/v1/quota/reset-daily": 2, "GET /api/v1/organizations": 1 },
     });
     await fetch(`${svc.url}/__sandbox/requests`, { method: "DELETE" });
     expect(faults.requests("adminApi")).toEqual({});
