@@ -101,6 +101,42 @@ export interface LogsOptions {
 }
 
 /**
+ * One page of Cloud Logging's `entries:list` for the target's project, newest first. Retried like every
+ * Google call of the tools (retry.ts): one 503 must not lose a run's logs. Throws with the URL and status.
+ *
+ * @example const page = await listEntriesPage(target, clients, 'resource.type="cloud_run_job"');
+ */
+export async function listEntriesPage<E>(
+  target: Target,
+  clients: Clients,
+  filter: string,
+  pageToken?: string,
+): Promise<{ entries?: E[]; nextPageToken?: string }> {
+  const url = `${target.loggingBase}/v2/entries:list`;
+  const token = await clients.accessToken();
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const body = JSON.stringify({
+    resourceNames: [`projects/${target.env.project}`],
+    filter,
+    orderBy: "timestamp desc",
+    pageSize: 1000,
+    ...(pageToken ? { pageToken } : {}),
+  });
+  return retryTransient("entries:list", async () => {
+    const response = await request(url, { method: "POST", headers, body });
+    if (response.statusCode !== 200) {
+      const text = await response.body.text();
+      throw Object.assign(
+        new Error(`Request failed with status ${response.statusCode}: POST ${url}: ${text.slice(0, 200)}`),
+        { status: response.statusCode },
+      );
+    }
+    return (await response.body.json()) as { entries?: E[]; nextPageToken?: string };
+  });
+}
+
+/**
  * The last `tail` log lines of one execution, in time order, and how many earlier ones were left out. Read
  * newest first (`timestamp desc`): a long log's head is setup noise, its tail has the outcome.
  * Throws with the URL and status on an HTTP error.
@@ -114,33 +150,11 @@ export async function executionLogs(
   const tail = options.tail ?? TAIL_LINES;
   const deadline = Date.now() + (options.budgetMs ?? READ_BUDGET_MS);
   const filter = executionFilter(executionShortName, options.since);
-  const url = `${target.loggingBase}/v2/entries:list`;
-  const token = await clients.accessToken();
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (token) headers.authorization = `Bearer ${token}`;
   const newestFirst: string[] = [];
   const logs: ExecutionLogs = { lines: [], omitted: 0, more: false, summaries: [] };
   let pageToken: string | undefined;
   for (let pages = 0; pages < MAX_PAGES; ) {
-    const body = {
-      resourceNames: [`projects/${target.env.project}`],
-      filter,
-      orderBy: "timestamp desc",
-      pageSize: 1000,
-      ...(pageToken ? { pageToken } : {}),
-    };
-    // Retried like every Google call of the tools (retry.ts): one 503 must not lose the run's logs.
-    const json = await retryTransient("entries:list", async () => {
-      const response = await request(url, { method: "POST", headers, body: JSON.stringify(body) });
-      if (response.statusCode !== 200) {
-        const text = await response.body.text();
-        throw Object.assign(
-          new Error(`Request failed with status ${response.statusCode}: POST ${url}: ${text.slice(0, 200)}`),
-          { status: response.statusCode },
-        );
-      }
-      return (await response.body.json()) as { entries?: LogEntry[]; nextPageToken?: string };
-    });
+    const json = await listEntriesPage<LogEntry>(target, clients, filter, pageToken);
     if (json.entries?.length) pages++;
     for (const entry of json.entries ?? []) {
       const summary = summaryOf(entry);
