@@ -116,7 +116,26 @@ function onceADay(options: GuardOptions, executions: ExecutionInfo[], myTime: st
       dayIn(new Date(e.createTime), timeZone) === day &&
       covers(e.args, args),
   );
-  if (!done) return { action: "run", reason: `no execution of ${job.name} succeeded yet for ${day}` };
+  if (!done) {
+    // An earlier run of the day that ended without success may have reached the API before it failed
+    // (killed after the API sent the notifications, or exit 3): running again could do it twice.
+    const unclear = executions.find(
+      (e) =>
+        e.name !== config.cloudRun.execution &&
+        !e.running &&
+        !e.succeeded &&
+        e.createTime !== undefined &&
+        Date.parse(e.createTime) < Date.parse(myTime) &&
+        dayIn(new Date(e.createTime), timeZone) === day &&
+        covers(e.args, args),
+    );
+    if (unclear)
+      return {
+        action: "fail",
+        reason: `execution ${unclear.name} of ${job.name} for ${day} (${timeZone}) ended without success and may have reached the API before it did (the API keeps no record of what it already did), so this run did nothing. Check it (./scripts/executions.sh <env> describe ${unclear.name}), then run it again on purpose: ./scripts/run-job.sh <env> ${job.name} --rerun <label>`,
+      };
+    return { action: "run", reason: `no execution of ${job.name} succeeded yet for ${day}` };
+  }
   return {
     action: "skip",
     other: done.name,

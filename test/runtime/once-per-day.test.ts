@@ -86,6 +86,19 @@ async function guard(job: GuardOptions["job"], args: string[] = [], extra: Recor
 }
 
 describe("once per scheduled day", () => {
+  it("does nothing and fails when an earlier run of the day failed: it may have reached the API", async () => {
+    executions = [me, failed("alerts-sandbox-killed", "2026-11-22T08:00:00Z")];
+    const v = await guard(once);
+    expect(v).toMatchObject({ action: "fail" });
+    expect(v.reason).toContain("alerts-sandbox-killed");
+    expect(v.reason).toContain("--rerun <label>");
+  });
+
+  it("runs when yesterday's run failed", async () => {
+    executions = [me, failed("a", "2026-11-21T08:00:00Z")];
+    expect((await guard(once)).action).toBe("run");
+  });
+
   it("skips, naming the execution, when one succeeded for the same day", async () => {
     executions = [me, done("alerts-sandbox-early", "2026-11-22T08:00:00Z")];
     const v = await guard(once);
@@ -95,7 +108,6 @@ describe("once per scheduled day", () => {
   });
 
   it.each([
-    { case: "the earlier one failed", list: [failed("a", "2026-11-22T08:00:00Z")] },
     { case: "the earlier success was yesterday's", list: [done("a", "2026-11-21T08:00:00Z")] },
     {
       case: "the earlier success was a dry run",
