@@ -5,11 +5,11 @@
  * into the emulator's execution store (the sandbox's clock cannot date an execution in the past).
  */
 import { randomUUID } from "node:crypto";
-import { JobsClient } from "@google-cloud/run";
-import { googleAuthLibrary } from "google-gax";
+import type { JobsClient } from "@google-cloud/run";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
-import { cli } from "./support.ts";
+import { jobsClient } from "../sandbox/cloud/helpers.ts";
+import { cli, provisionSandbox } from "./support.ts";
 
 let sandbox: Sandbox;
 let jobs: JobsClient;
@@ -22,16 +22,8 @@ const nameIn = (text: string, job: string) =>
 
 beforeAll(async () => {
   sandbox = await startSandbox({ quiet: true, scheduler: { autoTick: false } });
-  const { hostname, port } = new URL(sandbox.env.CLOUD_RUN_API_URL as string);
-  jobs = new JobsClient({
-    apiEndpoint: hostname,
-    port: Number(port),
-    protocol: "http",
-    fallback: true,
-    auth: new googleAuthLibrary.GoogleAuth({ authClient: new googleAuthLibrary.PassThroughClient() }),
-  });
-  const provision = await cli(["create-all-jobs", "sandbox"], { env: env() });
-  if (provision.code !== 0) throw new Error(`provisioning failed:\n${provision.stdout}\n${provision.stderr}`);
+  jobs = jobsClient(sandbox.env.CLOUD_RUN_API_URL as string);
+  await provisionSandbox(env());
   const manual = await cli(["run-job", "sandbox", "quota-reset"], { env: env() });
   started.manual = nameIn(manual.stderr, "quota-reset");
   const release = await cli(["release", "sandbox", "--from", "org-sync-all"], { env: env() });

@@ -5,11 +5,11 @@
  * for monitors. Executions run a tiny stand-in container (no data services), so each takes well under a
  * second of CPU.
  */
-import { JobsClient } from "@google-cloud/run";
-import { googleAuthLibrary } from "google-gax";
+import type { JobsClient } from "@google-cloud/run";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
-import { cli } from "./support.ts";
+import { jobsClient } from "../sandbox/cloud/helpers.ts";
+import { cli, provisionSandbox } from "./support.ts";
 
 /** The container: `<job>` sleeps (bootstrap longer), writes the runner's summary line, exits 0 (1 with FAIL=1). */
 const CONTAINER = `
@@ -35,16 +35,8 @@ beforeAll(async () => {
     scheduler: { autoTick: false },
     entry: [process.execPath, "-e", CONTAINER],
   });
-  const { hostname, port } = new URL(sandbox.env.CLOUD_RUN_API_URL as string);
-  jobs = new JobsClient({
-    apiEndpoint: hostname,
-    port: Number(port),
-    protocol: "http",
-    fallback: true,
-    auth: new googleAuthLibrary.GoogleAuth({ authClient: new googleAuthLibrary.PassThroughClient() }),
-  });
-  const provision = await cli(["create-all-jobs", "sandbox"], { env: env() });
-  if (provision.code !== 0) throw new Error(`provisioning failed:\n${provision.stdout}\n${provision.stderr}`);
+  jobs = jobsClient(sandbox.env.CLOUD_RUN_API_URL as string);
+  await provisionSandbox(env());
 });
 
 afterAll(async () => {

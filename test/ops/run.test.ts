@@ -2,11 +2,11 @@
  * run-job, list-jobs and release against the sandbox: real executions (the sandbox spawns the entrypoint),
  * real logs through entries:list, faults on the admin API for the failures.
  */
-import { JobsClient } from "@google-cloud/run";
-import { googleAuthLibrary } from "google-gax";
+import type { JobsClient } from "@google-cloud/run";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
-import { cli } from "./support.ts";
+import { jobsClient } from "../sandbox/cloud/helpers.ts";
+import { cli, provisionSandbox } from "./support.ts";
 
 let sandbox: Sandbox;
 let jobs: JobsClient;
@@ -16,16 +16,8 @@ const DAY = 86_400_000;
 
 beforeAll(async () => {
   sandbox = await startSandbox({ quiet: true, scheduler: { autoTick: false } });
-  const { hostname, port } = new URL(sandbox.env.CLOUD_RUN_API_URL as string);
-  jobs = new JobsClient({
-    apiEndpoint: hostname,
-    port: Number(port),
-    protocol: "http",
-    fallback: true,
-    auth: new googleAuthLibrary.GoogleAuth({ authClient: new googleAuthLibrary.PassThroughClient() }),
-  });
-  const provision = await cli(["create-all-jobs", "sandbox"], { env: env() });
-  if (provision.code !== 0) throw new Error(`provisioning failed:\n${provision.stdout}\n${provision.stderr}`);
+  jobs = jobsClient(sandbox.env.CLOUD_RUN_API_URL as string);
+  await provisionSandbox(env());
 });
 
 afterAll(async () => {

@@ -89,3 +89,9 @@ export async function countingProxy(upstream: string): Promise<CountingProxy> {
       }),
   };
 }
+
+/** `create-all-jobs sandbox` through the CLI; throws with its output when it fails (a beforeAll step). */
+export async function provisionSandbox(env: Record<string, string | undefined>): Promise<void> {
+  const provision = await cli(["create-all-jobs", "sandbox"], { env });
+  if (provision.code !== 0) throw new Error(`provisioning failed:\n${provision.stdout}\n${provision.stderr}`);
+}

@@ -25,6 +25,8 @@ const options = (url: string) => ({
   auth: new googleAuthLibrary.GoogleAuth({ authClient: new googleAuthLibrary.PassThroughClient() }),
 });
 
+/** A Cloud Run JobsClient on the emulator at `url` (REST, pass-through auth). */
+export const jobsClient = (url: string) => new JobsClient(options(url));
 export const runClients = (url: string) => ({
   jobs: new JobsClient(options(url)),
   executions: new ExecutionsClient(options(url)),
