@@ -75,6 +75,11 @@ export async function openPostgres(
   init: (exec: (sql: string) => Promise<unknown>) => Promise<void>,
 ): Promise<SqlDatabase> {
   const pool = new pg.Pool({ connectionString, max: 20 });
+  // A session still closing when the server shuts down gets "terminating connection" (57P01) as an 'error'
+  // event; a query's own errors arrive through its promise, so an event listener only keeps that late,
+  // harmless one from becoming an uncaught exception.
+  pool.on("connect", (client) => client.on("error", () => undefined));
+  pool.on("error", () => undefined);
   // DATE as 'YYYY-MM-DD' text, as the PGlite backend answers it.
   const parsers = {
     getTypeParser: (oid: number, format?: "text" | "binary") =>
