@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import type { ImageLayout } from "../tools/image-layout.ts";
-import { COMPILE_CACHE_DIR } from "../tools/image-layout.ts";
+import { COMPILE_CACHE_DIR, RUNTIME_NODE_FLAGS } from "../tools/image-layout.ts";
 import { type BenchResult, toCases } from "./lib/result.ts";
 import { RSS_PRELOAD, runNode } from "./lib/spawn.ts";
 import { interleave } from "./lib/stats.ts";
@@ -47,13 +47,15 @@ export async function benchMemory(
   },
 ): Promise<BenchResult> {
   const started = performance.now();
+  // As the image runs it: its ENTRYPOINT's node flags, then the bundled entrypoint.
   const main = join(layout.dir, "dist/src/main.js");
+  const node = (...args: string[]) => [...RUNTIME_NODE_FLAGS, main, ...args];
   const cache = { NODE_COMPILE_CACHE: join(layout.dir, COMPILE_CACHE_DIR) };
   const cases = [
     { label: MEMORY_BASELINE, run: () => peakMiB(["-e", "0"], {}) },
     ...(opts.jobs ?? HTTP_JOBS).map((args) => ({
       label: args.join(" "),
-      run: () => peakMiB([main, ...args], { ...sandboxEnv, ...cache }),
+      run: () => peakMiB(node(...args), { ...sandboxEnv, ...cache }),
     })),
   ];
   const samples = await interleave(cases, opts);
@@ -73,7 +75,7 @@ export async function benchMemory(
       };
       const peaks: number[] = [];
       for (let i = 0; i < Math.max(1, opts.minRounds); i++) {
-        peaks.push(await peakMiB([main, "org-sync-all", "--concurrency", "32"], env));
+        peaks.push(await peakMiB(node("org-sync-all", "--concurrency", "32"), env));
       }
       samples.set(`org-sync-all, ${orgs.toLocaleString("en")} orgs (stub, --concurrency 32)`, peaks);
     } finally {

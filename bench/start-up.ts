@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import type { ImageLayout } from "../tools/image-layout.ts";
-import { COMPILE_CACHE_DIR } from "../tools/image-layout.ts";
+import { COMPILE_CACHE_DIR, RUNTIME_NODE_FLAGS } from "../tools/image-layout.ts";
 import { type BenchResult, toCases } from "./lib/result.ts";
 import { startFirstRequestServer, timeExit, timeFirstRequest } from "./lib/spawn.ts";
 import { interleave } from "./lib/stats.ts";
@@ -47,7 +47,9 @@ export async function benchStartUp(
 ): Promise<BenchResult> {
   const started = performance.now();
   const server = await startFirstRequestServer();
+  // As the image runs it: its ENTRYPOINT's node flags, then the bundled entrypoint.
   const main = join(layout.dir, "dist/src/main.js");
+  const node = (...args: string[]) => [...RUNTIME_NODE_FLAGS, main, ...args];
   const cache = { NODE_COMPILE_CACHE: join(layout.dir, COMPILE_CACHE_DIR) };
   const env = { ...stubEnv(server.url), ...cache };
   const jobs = opts.jobs ?? HTTP_JOBS;
@@ -55,15 +57,15 @@ export async function benchStartUp(
   try {
     const cases = [
       { label: START_BASELINE, run: () => timeExit(["-e", "0"]) },
-      { label: "--version", run: () => timeExit([main, "--version"], cache) },
-      { label: "--help", run: () => timeExit([main, "--help"], cache) },
+      { label: "--version", run: () => timeExit(node("--version"), cache) },
+      { label: "--help", run: () => timeExit(node("--help"), cache) },
       ...jobs.map((args) => ({
         label: `${args.join(" ")} → first request`,
-        run: () => timeFirstRequest(server, [main, ...args], env),
+        run: () => timeFirstRequest(server, node(...args), env),
       })),
       {
         label: `${first} → first request, no compile cache`,
-        run: () => timeFirstRequest(server, [main, first as string], stubEnv(server.url)),
+        run: () => timeFirstRequest(server, node(first as string), stubEnv(server.url)),
       },
       {
         label: "node:http GET → first request (a minimal client, for scale)",

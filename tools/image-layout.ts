@@ -122,6 +122,26 @@ export async function buildImageLayout(into?: string, root = repo): Promise<Imag
  */
 export const PRUNE_NODE_MODULES = `find node_modules -type f "(" -name "*.map" -o -name "*.d.ts" -o -name "*.d.cts" -o -name "*.d.mts" ")" -delete`;
 
+/**
+ * Node flags of the image's ENTRYPOINT (the Dockerfile holds the same list; the layout test checks it).
+ * V8 sizes its heap for the machine it starts on: on a large host org-sync-all's peak grew by ~12 KiB per
+ * org (230 MiB at 10,000 orgs), all of it garbage that a big young generation and a late first full GC let
+ * pile up. A 2 MiB semi-space and a 256 MiB old space (half the jobs' 512Mi limit; the live heap is ~20 MiB
+ * at 10,000 orgs) keep the peak flat in the org count and the run no slower (bench/RESULTS.md, memory), and a
+ * runaway heap ends in V8's "heap out of memory" error in the job's logs instead of a silent OOM kill.
+ * `--liftoff-only`: once a job has made a few dozen requests, V8 re-compiled undici's WebAssembly HTTP
+ * parser (llhttp, one huge function) with its optimising compiler, ~20 MiB of compiler memory for a parser
+ * that reads a few hundred bytes per answer (org-sync-all over 10 orgs: 94 → 75 MiB peak).
+ */
+export const RUNTIME_NODE_FLAGS = [
+  "--liftoff-only",
+  "--max-semi-space-size=2",
+  "--max-old-space-size=256",
+] as const;
+
+/** The image's ENTRYPOINT: node, its flags, the bundled entrypoint. */
+export const ENTRYPOINT = ["node", ...RUNTIME_NODE_FLAGS, "/app/dist/src/main.js"] as const;
+
 /** Node's compile cache in the image (the Dockerfile's NODE_COMPILE_CACHE), relative to its root. */
 export const COMPILE_CACHE_DIR = ".node-compile-cache";
 
@@ -134,8 +154,9 @@ export const IMPORT_CHUNKS = `for (const f of (await import("node:fs")).readdirS
  * Dockerfile holds these same arguments (the layout test checks it).
  */
 export const WARM_COMPILE_CACHE: readonly (readonly string[])[] = [
-  ["dist/src/main.js", "--help"],
-  ["--input-type=module", "-e", IMPORT_CHUNKS],
+  // Under the ENTRYPOINT's flags: cached code compiled under other V8 flags is not accepted.
+  [...RUNTIME_NODE_FLAGS, "dist/src/main.js", "--help"],
+  [...RUNTIME_NODE_FLAGS, "--input-type=module", "-e", IMPORT_CHUNKS],
 ];
 
 async function warmCompileCache(dir: string): Promise<void> {
@@ -153,10 +174,14 @@ export async function runFromLayout(
   job: string,
   env: Record<string, string | undefined>,
 ) {
-  const { stdout } = await run(process.execPath, [join(layout.dir, "dist/src/main.js"), job], {
-    cwd: "/",
-    env: { NODE_COMPILE_CACHE: join(layout.dir, COMPILE_CACHE_DIR), ...env },
-  });
+  const { stdout } = await run(
+    process.execPath,
+    [...RUNTIME_NODE_FLAGS, join(layout.dir, "dist/src/main.js"), job],
+    {
+      cwd: "/",
+      env: { NODE_COMPILE_CACHE: join(layout.dir, COMPILE_CACHE_DIR), ...env },
+    },
+  );
   const last = stdout.trim().split("\n").at(-1) ?? "{}";
   return JSON.parse(last) as { status?: string; message?: string };
 }

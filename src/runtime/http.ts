@@ -5,7 +5,6 @@
  * another origin is refused, never followed, so a key cannot leak to a third party.
  */
 import pRetry from "p-retry";
-import { Pool } from "undici";
 import type { z } from "zod";
 import { sleep as systemSleep } from "./clock.ts";
 import { OutcomeUnknownError, PermanentError, RetryableError } from "./errors.ts";
@@ -19,6 +18,7 @@ import {
 import { header, mayHaveReachedServer, parseBase, queryString, transportError } from "./http-request.ts";
 import { describeResponse, excerpt, parseJsonBody } from "./http-response.ts";
 import { createRedactor, type Logger, silentLogger } from "./logger.ts";
+import { Pool } from "./undici-pool.ts";
 
 export interface HttpClientOptions {
   baseUrl: string;
@@ -105,6 +105,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   // An upper bound, not a pre-opened set: it must be at least the highest concurrency a job allows
   // (org-sync-all --concurrency ≤ 64), or extra work just queues inside the pool (measured in bench/).
   const pool = new Pool(base.origin, { connections: MAX_CONNECTIONS });
+  /** Requests sent and not yet answered (redacted only when someone asks: SIGTERM, rarely). */
   const open = new Map<symbol, string>();
 
   async function once<T>(req: RequestOptions<T>): Promise<Omit<HttpResponse<T>, "attempts">> {
@@ -129,7 +130,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       let responseHeaders: Record<string, string | string[] | undefined>;
       let text: string;
       const flight = Symbol(url);
-      open.set(flight, `${method} ${redact(url)}`);
+      open.set(flight, `${method} ${url}`);
       try {
         // undici's own header/body timeouts default to 5 min, shorter than bootstrap's 10 min of work:
         // align them with the per-call timeout (the signal enforces the total).
@@ -242,7 +243,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         throw error;
       }
     },
-    inFlight: () => [...open.values()],
+    inFlight: () => [...open.values()].map(redact),
     close: () => pool.close(),
   };
 }

@@ -15,6 +15,7 @@ import {
   IMPORT_CHUNKS,
   type ImageLayout,
   PRUNE_NODE_MODULES,
+  RUNTIME_NODE_FLAGS,
   runFromLayout,
 } from "../../tools/image-layout.ts";
 
@@ -110,14 +111,19 @@ describe("the image layout", () => {
     expect(dockerfile).toContain("RUN node tools/bundle.ts");
     expect(dockerfile).toContain(PRUNE_NODE_MODULES);
     expect(dockerfile).toContain(`ENV NODE_COMPILE_CACHE=/app/${COMPILE_CACHE_DIR}`);
-    expect(dockerfile).toContain("runuser -u node -- node dist/src/main.js --help");
-    expect(dockerfile).toContain(`runuser -u node -- node --input-type=module -e '${IMPORT_CHUNKS}'`);
+    const flags = RUNTIME_NODE_FLAGS.join(" ");
+    expect(dockerfile).toContain(`runuser -u node -- node ${flags} dist/src/main.js --help`);
+    expect(dockerfile).toContain(
+      `runuser -u node -- node ${flags} --input-type=module -e '${IMPORT_CHUNKS}'`,
+    );
   });
 
   it("starts a job from its compile cache and loads only what that job needs", async () => {
     const cache = join(layout.dir, COMPILE_CACHE_DIR);
     expect((await readdir(cache, { recursive: true })).length).toBeGreaterThan(50);
-    const { stderr } = await exec(process.execPath, [join(layout.dir, "dist/src/main.js"), "quota-reset"], {
+    // With the ENTRYPOINT's node flags: V8 rejects cached code compiled under flags that change codegen.
+    const main = join(layout.dir, "dist/src/main.js");
+    const { stderr } = await exec(process.execPath, [...RUNTIME_NODE_FLAGS, main, "quota-reset"], {
       cwd: "/",
       env: {
         PATH: process.env.PATH,

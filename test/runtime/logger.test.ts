@@ -103,6 +103,25 @@ describe("logger", () => {
     expect(output.match(/\[redacted\]/g)?.length).toBeGreaterThanOrEqual(6);
   });
 
+  it("redacts a secret that JSON escapes (quote, backslash, newline) and keeps the line valid JSON", () => {
+    const awkward = 'k"ey\\with\nnewline-0123';
+    const { log, lines, entries } = logger({ secrets: [awkward] });
+    log.warn(`got ${awkward}`, { header: awkward, list: [1n, new Date(0)] });
+    expect(lines.join("")).not.toContain(JSON.stringify(awkward).slice(1, -1));
+    expect(entries()[0]).toMatchObject({
+      message: "got [redacted]",
+      header: "[redacted]",
+      list: ["1", "1970-01-01T00:00:00.000Z"],
+    });
+  });
+
+  it("cuts a cycle instead of throwing", () => {
+    const { log, entries } = logger();
+    const loop: Record<string, unknown> = { name: "a" };
+    loop.self = loop;
+    log.info("cycle", { loop });
+    expect(entries()[0]?.loop).toEqual({ name: "a", self: "[circular]" });
+  });
   it("prints a readable line on a TTY", () => {
     const { log, lines } = logger({
       pretty: true,
