@@ -8,8 +8,8 @@
  *
  * Once per day (`oncePerDay`: alerts, quota-monthly): the admin API does not de-duplicate, so the job
  * does. The day a run is for is the day its execution was created (in the schedule's time zone; task
- * retries share it). A succeeded execution of the same job for that day whose arguments cover this run's
- * means the work is done: skip, naming it. A deliberate re-run (`run-job --rerun <label>`, which sets
+ * retries share it). A succeeded OLDER execution of the same job for that day whose arguments cover this
+ * run's means the work is done: skip, naming it (a newer one that succeeded skipped because of this one). A deliberate re-run (`run-job --rerun <label>`, which sets
  * IDEMPOTENCY_SCOPE) is not checked. When the history cannot be read, such a job fails closed.
  */
 import { type ExecutionInfo, type HistoryOptions, listOwnExecutions } from "./execution-history.ts";
@@ -108,11 +108,17 @@ function onceADay(options: GuardOptions, executions: ExecutionInfo[], myTime: st
     );
     return { action: "run", reason: "deliberate re-run" };
   }
+  // Only an OLDER execution's success means the work is done. A newer one can only have succeeded while
+  // this one existed by skipping because of it (it saw this one running): counting it would make both
+  // skip, and the day's work would be done by no one (two deliveries at once, found by the reliability
+  // run's concurrency section). The oldest execution of the day owns the work; newer ones defer to it.
+  const me = config.cloudRun.execution ?? "";
   const done = executions.find(
     (e) =>
-      e.name !== config.cloudRun.execution &&
+      e.name !== me &&
       e.succeeded &&
       e.createTime !== undefined &&
+      isOlder(e.createTime, e.name, myTime, me) &&
       dayIn(new Date(e.createTime), timeZone) === day &&
       covers(e.args, args),
   );
@@ -125,7 +131,7 @@ function onceADay(options: GuardOptions, executions: ExecutionInfo[], myTime: st
         !e.running &&
         !e.succeeded &&
         e.createTime !== undefined &&
-        Date.parse(e.createTime) < Date.parse(myTime) &&
+        isOlder(e.createTime, e.name, myTime, me) &&
         dayIn(new Date(e.createTime), timeZone) === day &&
         covers(e.args, args),
     );
@@ -143,14 +149,16 @@ function onceADay(options: GuardOptions, executions: ExecutionInfo[], myTime: st
   };
 }
 
-/** The oldest still-running execution created before mine (an exact tie is broken by name). */
+/** Whether an execution was created before mine: by create time, an exact tie broken by name. */
+function isOlder(createTime: string, name: string, myTime: string, me: string): boolean {
+  const [t, mine] = [Date.parse(createTime), Date.parse(myTime)];
+  return t < mine || (t === mine && name < me);
+}
+
+/** The oldest still-running execution created before mine. */
 function olderRunning(executions: ExecutionInfo[], me: string, myTime: string): ExecutionInfo | undefined {
-  const mine = Date.parse(myTime);
   return executions
     .filter((e) => e.name !== me && e.running && e.createTime)
-    .filter((e) => {
-      const t = Date.parse(e.createTime as string);
-      return t < mine || (t === mine && e.name < me);
-    })
+    .filter((e) => isOlder(e.createTime as string, e.name, myTime, me))
     .sort((a, b) => Date.parse(a.createTime as string) - Date.parse(b.createTime as string))[0];
 }

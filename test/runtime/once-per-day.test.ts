@@ -122,6 +122,13 @@ describe("once per scheduled day", () => {
     expect((await guard(once)).action).toBe("run");
   });
 
+  it("runs when only a NEWER execution of the day succeeded: it skipped because of this one", async () => {
+    // Two deliveries at once: the newer one's task started first, saw this one running and skipped (exit 0,
+    // so Cloud Run records a success). Counting that as "done" made both skip and no one sent the alerts.
+    executions = [me, done("alerts-sandbox-newer", "2026-11-22T08:00:31Z")];
+    expect((await guard(once)).action).toBe("run");
+  });
+
   it("lets a run for one org skip after the day's full run", async () => {
     executions = [me, done("full", "2026-11-22T08:00:00Z")];
     expect((await guard(once, ["--org", "acme"])).action).toBe("skip");
