@@ -13,13 +13,14 @@ import { startWarehouse } from "../sandbox/admin-api/warehouse.ts";
 import { createDatabase } from "../sandbox/admin-api/warehouse-db.ts";
 import { startBigQuery } from "../sandbox/bigquery/server.ts";
 import { createFaults } from "../sandbox/faults.ts";
-import { REPO_ROOT, type Sandbox, SANDBOX, sandboxBaseEnv, startSandbox } from "../sandbox/index.ts";
+import { REPO_ROOT, SANDBOX, type Sandbox, sandboxBaseEnv, startSandbox } from "../sandbox/index.ts";
 import {
   findPostgresBin,
   type PostgresServer,
   startPostgresServer,
 } from "../sandbox/supabase/postgres-server.ts";
 import { cli } from "../test/ops/support.ts";
+import { scanExecutionLogs, scanTaskArgv } from "./secrets.ts";
 import {
   compare,
   type EndState,
@@ -52,12 +53,18 @@ export function labUnavailable(): string | undefined {
 }
 
 let copies = 0;
-const copy = (lab: Lab, prefix: string) => createDatabase(lab.server.url, `${prefix}_${++copies}`, "wh_template");
+const copy = (lab: Lab, prefix: string) =>
+  createDatabase(lab.server.url, `${prefix}_${++copies}`, "wh_template");
 
 /** The server, one seeded warehouse to copy, and one clean run of each job on a copy of it. */
 export async function startLab(jobs = ["org-sync-all", "alerts"]): Promise<Lab> {
   const server = await startPostgresServer();
-  const lab: Lab = { server, clean: new Map(), seeded: { tables: {}, rows: {} }, close: () => server.close() };
+  const lab: Lab = {
+    server,
+    clean: new Map(),
+    seeded: { tables: {}, rows: {} },
+    close: () => server.close(),
+  };
   try {
     const seeded = await startWarehouse({ postgresUrl: await createDatabase(server.url, "wh_template") });
     lab.seeded = await endStateOf(seeded.db).finally(() => seeded.close());
@@ -158,8 +165,11 @@ export interface ConcurrencyResult {
   processAll: [number, number];
   /** Org syncs the API received (clean run in brackets). */
   syncs: [number, number];
-  /** Everything the executions wrote, as served by entries:list, and the task processes' argv. */
-  sandbox?: Sandbox;
+  /** Section 6 on this sandbox: its execution logs (entries:list) and its task processes' argv. */
+  secrets: {
+    logs: Awaited<ReturnType<typeof scanExecutionLogs>>;
+    argv: ReturnType<typeof scanTaskArgv>;
+  };
 }
 
 const run = (sandbox: Sandbox, job: string) =>
@@ -196,11 +206,8 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
-/**
- * Runs one scenario on a sandbox of its own; `keep` leaves the sandbox running (for the secrets scan of
- * its execution logs and task argv), otherwise it is stopped.
- */
-export async function runScenario(lab: Lab, s: Scenario, keep = false): Promise<ConcurrencyResult> {
+/** Runs one scenario on a sandbox of its own, then scans its execution logs and task argv for the keys. */
+export async function runScenario(lab: Lab, s: Scenario): Promise<ConcurrencyResult> {
   const { sandbox, warehouseUrl } = await labSandbox(lab);
   try {
     if (s.listFails) sandbox.faults.set("cloudRun", { route: listRoute(s.job), status: 503 });
@@ -229,9 +236,54 @@ export async function runScenario(lab: Lab, s: Scenario, keep = false): Promise<
       notificationsDuplicated: diff.kinds.notifications,
       processAll: [counts.API_SERVICE_URL?.[PROCESS_ALL] ?? 0, ref.processAll],
       syncs: [syncCalls(counts), ref.syncs],
-      ...(keep ? { sandbox } : {}),
+      secrets: {
+        logs: await scanExecutionLogs(sandbox.urls.cloudRun, SANDBOX.project),
+        argv: scanTaskArgv(sandbox.cloudRun.executions.spawned),
+      },
     };
   } finally {
-    if (!keep) await sandbox.stop();
+    await sandbox.stop();
+  }
+}
+
+/** Whether a scenario ended as the product promises (see `verdict` for why not). */
+export function verdict(r: ConcurrencyResult): string[] {
+  const problems: string[] = [];
+  const attempts = r.executions.flatMap((e) => e.attempts);
+  const failed = attempts.filter((a) => !/ exit 0: /.test(a));
+  if (r.executions.length !== 2) problems.push(`${r.executions.length} executions, expected 2`);
+  if (r.duplicated) problems.push(`${r.duplicated} rows duplicated`);
+  if (r.secrets.logs.findings.length + r.secrets.argv.findings.length) problems.push("a key leaked");
+  const [older] = r.executions;
+  if (r.job === "org-sync-all") {
+    if (!r.sameAsClean) problems.push(`end state differs: ${r.differing.join(", ")}`);
+    const why = r.scenario.includes("503") ? /already exists/ : new RegExp(`refused: .*${older?.name}`);
+    for (const a of failed) if (!why.test(a)) problems.push(`unexpected failure: ${a}`);
+  } else if (r.scenario.includes("503")) {
+    if (!r.untouched || r.processAll[0] !== 0) problems.push("the API was called while the guard was blind");
+    for (const a of attempts)
+      if (!/exit 1: alerts failed closed: cannot read the execution history/.test(a))
+        problems.push(`not failed closed: ${a}`);
+  } else {
+    if (!r.sameAsClean || r.processAll[0] !== r.processAll[1])
+      problems.push("not exactly one delivery's work");
+    if (failed.length) problems.push(`failed: ${failed.join("; ")}`);
+    if (attempts.filter((a) => / exit 0: alerts skipped: /.test(a)).length !== 1)
+      problems.push("expected exactly one skip");
+  }
+  return problems;
+}
+
+/** Every scenario `rounds` times, each on its own sandbox and warehouse copy. */
+export async function concurrencySection(rounds: number) {
+  const unavailable = labUnavailable();
+  if (unavailable) return { skipped: unavailable, results: [] as ConcurrencyResult[] };
+  const lab = await startLab();
+  try {
+    const results: ConcurrencyResult[] = [];
+    for (let i = 0; i < rounds; i++) for (const s of SCENARIOS) results.push(await runScenario(lab, s));
+    return { skipped: undefined, results };
+  } finally {
+    await lab.close();
   }
 }

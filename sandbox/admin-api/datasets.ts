@@ -2,8 +2,9 @@
  * Compare a dataset (a Postgres schema) with its table definitions, and bring it up to date without
  * ever dropping anything: shared by bootstrap status/sync and by the per-organisation sync.
  */
-import type { WarehouseQueries } from "./warehouse-db.ts";
+
 import { createTableSql, ident, pgType, type TableDef } from "./tables.ts";
+import type { WarehouseQueries } from "./warehouse-db.ts";
 
 export interface DatasetDiff {
   dataset_exists: boolean;
@@ -46,7 +47,11 @@ async function columnsBySchema(db: WarehouseQueries, schema: string): Promise<Ma
 }
 
 /** What `bootstrap/status` reports for a dataset. */
-export async function diffDataset(db: WarehouseQueries, schema: string, defs: TableDef[]): Promise<DatasetDiff> {
+export async function diffDataset(
+  db: WarehouseQueries,
+  schema: string,
+  defs: TableDef[],
+): Promise<DatasetDiff> {
   const exists = await datasetExists(db, schema);
   const actual = exists ? await columnsBySchema(db, schema) : new Map<string, Set<string>>();
   const expected = new Set(defs.map((d) => d.name));

@@ -4,9 +4,10 @@
  * third org, budgets, one rule per alert type per active org, and a few per-org datasets in various states.
  * Everything is computed from the org's index and the seed date, so two seeds with the same options match.
  */
-import type { WarehouseQueries } from "./warehouse-db.ts";
+
 import { syncDataset } from "./datasets.ts";
 import { ORG_TABLES, orgDataset } from "./tables.ts";
+import type { WarehouseQueries } from "./warehouse-db.ts";
 
 export const HISTORY_DAYS = 120;
 /** The alert types of CONTRACT §1, written here from the contract (the sandbox never imports src/). */

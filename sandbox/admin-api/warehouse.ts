@@ -6,10 +6,10 @@
  */
 import { PGlite, types } from "@electric-sql/pglite";
 import { createMutex } from "../service.ts";
-import { openPostgresWarehouse, type WarehouseDb } from "./warehouse-db.ts";
 import { diffDataset } from "./datasets.ts";
 import { seedOrgs, seedWarehouse } from "./seed.ts";
 import { createTableSql, DATASET, META_TABLES } from "./tables.ts";
+import { openPostgresWarehouse, type WarehouseDb } from "./warehouse-db.ts";
 
 /**
  * How the `organizations` dataset starts:
@@ -64,7 +64,9 @@ export const LEGACY = {
  * const { rows } = await wh.db.query("SELECT count(*)::int AS n FROM organizations.org_profiles");
  * await wh.close();
  */
-export async function startWarehouse(opts?: WarehouseOptions & { postgresUrl?: undefined }): Promise<Warehouse>;
+export async function startWarehouse(
+  opts?: WarehouseOptions & { postgresUrl?: undefined },
+): Promise<Warehouse>;
 export async function startWarehouse(opts: WarehouseOptions): Promise<Warehouse<WarehouseDb>>;
 export async function startWarehouse(opts: WarehouseOptions = {}): Promise<Warehouse<WarehouseDb>> {
   const now = opts.now ?? (() => new Date());
