@@ -152,14 +152,18 @@ export async function termAfterWork(
   }
 }
 
-/** SIGTERM while a request waits 3 s at the server, grace 300 ms: non-zero, the request named "outcome unknown". */
+/**
+ * SIGTERM while a request waits `holdMs` (3 s) at the server, grace 300 ms: non-zero, the request named
+ * "outcome unknown". Any hold well past the grace proves it; the reduced form holds for 1.2 s.
+ */
 export async function termInFlight(
   template: WarehouseTemplate,
   j: (typeof JOBS)[number],
+  holdMs = 3_000,
 ): Promise<TermResult> {
   const stack = await stackFor(j.job, template);
   try {
-    stack.faults.set(j.faults, { route: "*", latencyMs: 3_000 });
+    stack.faults.set(j.faults, { route: "*", latencyMs: holdMs });
     let fire: (s: "SIGTERM") => void = () => {};
     const running = runInProcess([j.job, ...j.args], stack.env, {
       graceMs: 300,
@@ -180,7 +184,7 @@ export async function termInFlight(
     };
   } finally {
     stack.faults.clear();
-    await new Promise((r) => setTimeout(r, 3_100)); // let the held request finish before the database closes
+    await new Promise((r) => setTimeout(r, holdMs + 100)); // let the held request finish before the database closes
     await stack.close();
   }
 }

@@ -1,4 +1,5 @@
 /** RELIABILITY.md from one run's figures: what was tried, how many times, what was lost or duplicated. */
+import { type ConcurrencyResult, verdict } from "./concurrency.ts";
 import type { CaseResult } from "./corpus.ts";
 import type { KillResult, TermResult } from "./crash.ts";
 import type { Cell } from "./fault-matrix.ts";
@@ -16,6 +17,7 @@ export interface Report {
   kills: KillResult[];
   term: TermResult[];
   schedules: { consistency: ConsistencyResult; catalog: string[] };
+  concurrency: { skipped: string | undefined; results: ConcurrencyResult[] };
   soak: SoakResult;
   secrets: {
     transcript: { scanned: number; bytes: number; findings: Finding[] };
@@ -26,6 +28,9 @@ export interface Report {
     };
     dotSandbox: { files: number; findings: Finding[] };
     image: { files: number; findings: Finding[]; error?: string } | null;
+    executionLogs: { executions: number; entries: number; findings: Finding[] };
+    taskArgv: { tasks: number; tasksWithCmdline: number; findings: Finding[] };
+    jobsExecuted: string[];
   };
 }
 
@@ -41,7 +46,11 @@ export function renderReport(r: Report): string {
   const leaks =
     r.secrets.transcript.findings.length +
     r.secrets.redirect.keyAtOtherOrigin +
-    (r.secrets.image?.findings.length ?? 0);
+    (r.secrets.image?.findings.length ?? 0) +
+    r.secrets.executionLogs.findings.length +
+    r.secrets.taskArgv.findings.length;
+  const conc = r.concurrency.results;
+  const concOk = conc.filter((c) => verdict(c).length === 0).length;
   const out = [
     "# Reliability",
     "",
@@ -66,6 +75,13 @@ export function renderReport(r: Report): string {
     ),
     row("3. SIGTERM semantics", r.term.length, termOk, "—", "—"),
     row(
+      "4. two runs at once on a real PostgreSQL server",
+      r.concurrency.skipped ? `skipped: ${r.concurrency.skipped}` : conc.length,
+      concOk,
+      conc.reduce((n, c) => n + c.lost, 0),
+      conc.reduce((n, c) => n + c.duplicated, 0),
+    ),
+    row(
       "5. nextRuns property checks",
       r.schedules.consistency.checks,
       r.schedules.consistency.checks - r.schedules.consistency.violations.length,
@@ -73,8 +89,12 @@ export function renderReport(r: Report): string {
       "—",
     ),
     row(
-      "6. secret occurrences (outputs, redirect, image)",
-      r.secrets.transcript.scanned + r.secrets.redirect.results.length + (r.secrets.image?.files ?? 0),
+      "6. secret occurrences (outputs, execution logs, task argv, redirect, image)",
+      r.secrets.transcript.scanned +
+        r.secrets.executionLogs.entries +
+        r.secrets.taskArgv.tasks +
+        r.secrets.redirect.results.length +
+        (r.secrets.image?.files ?? 0),
       leaks === 0 ? "all clean" : `${leaks} found`,
       "—",
       "—",
@@ -157,6 +177,7 @@ export function renderReport(r: Report): string {
     "|---|---|---|---|---|",
     ...r.term.map((t) => row(t.job, t.case, t.exit, t.ok ? "ok" : "**FAIL**", t.detail)),
     "",
+    ...concurrencySection(r),
     "## 5. Schedules",
     "",
     `\`nextRuns\` property test: ${r.schedules.consistency.instants} seeded instants (half within 6 h of a DST transition) × 5 checks (increasing; stepping from a run gives the next; any instant before a run gives it; the instant just before gives it; stepping from up to 2 days earlier reaches it) in America/New_York, Europe/Berlin, Etc/UTC and Australia/Lord_Howe (30-minute DST): ${r.schedules.consistency.checks} checks, ${r.schedules.consistency.violations.length} violations.`,
@@ -193,6 +214,16 @@ export function renderReport(r: Report): string {
       r.secrets.transcript.findings.length,
     ),
     row(
+      `execution logs of the Cloud Run emulator, every entry as entries:list serves it (${r.secrets.executionLogs.executions} executions: section 4's${r.secrets.jobsExecuted.length ? `, and every catalog job once: ${r.secrets.jobsExecuted.join(", ")}` : ""})`,
+      `${r.secrets.executionLogs.entries} entries`,
+      r.secrets.executionLogs.findings.length,
+    ),
+    row(
+      "argv of every task process the emulator spawned (as passed to exec, and /proc/<pid>/cmdline while it ran)",
+      `${r.secrets.taskArgv.tasks} processes (${r.secrets.taskArgv.tasksWithCmdline} read from /proc)`,
+      r.secrets.taskArgv.findings.length,
+    ),
+    row(
       ".sandbox/ (files of `npm run sandbox`, if any)",
       `${r.secrets.dotSandbox.files} files`,
       `${r.secrets.dotSandbox.findings.length}${r.secrets.dotSandbox.findings.length ? ` (${[...new Set(r.secrets.dotSandbox.findings.map((f) => f.where.split("/.sandbox/")[1]))].join(", ")}: the sandbox's own non-secret keys, written there by design for scripts in another terminal)` : ""}`,
@@ -212,16 +243,70 @@ export function renderReport(r: Report): string {
       `${r.secrets.redirect.requestsAtOtherOrigin} requests and ${r.secrets.redirect.keyAtOtherOrigin} keys at the other origin`,
     ),
     "",
-    ...r.secrets.transcript.findings.slice(0, 20).map((f) => `- ${f.key} (${f.form}) in ${f.where}`),
+    ...[...r.secrets.transcript.findings, ...r.secrets.executionLogs.findings, ...r.secrets.taskArgv.findings]
+      .slice(0, 20)
+      .map((f) => `- ${f.key} (${f.form}) in ${f.where}`),
     "",
     "## Not covered here, and where it is fixed",
     "",
     "- **Idempotency-Key replay and alerts de-duplication in the sandbox** hide duplicates: until branch i8-api (issue 8) makes the sandbox answer like the real API, a job that repeats a request gets a replayed answer and no second side effect. The figures above become the real ones once i8-api is merged: re-run `npm run reliability`.",
     '- `alerts --org ""` runs for every org: refused by branch i8-api (issue 8).',
-    "- **migrate's advisory lock between two real PostgreSQL sessions** (issue 10 point 4): branch i8-db. Two concurrent org-sync-all / alerts deliveries: not done here.",
     "- The soak's task processes are a stand-in (test/fixtures/entry-task.ts: 300 real job starts would take 15 min on 2 cores); the quota jobs themselves are replayed in-process at the delivered times.",
-    "- **Execution logs and the task processes' arguments** of the Cloud Run emulator are not scanned yet (every job output is, above).",
     "",
   ];
   return out.join("\n");
+}
+
+/** Section 4's table and what its figures mean. */
+function concurrencySection(r: Report): string[] {
+  const c = r.concurrency;
+  if (c.skipped)
+    return ["## 4. Two runs at once on a real PostgreSQL server", "", `Skipped: ${c.skipped}.`, ""];
+  const scenarios = [...new Set(c.results.map((x) => x.scenario))];
+  return [
+    "## 4. Two runs at once on a real PostgreSQL server",
+    "",
+    "migrate's advisory lock between two truly parallel sessions: test/jobs/migrate-concurrency.test.ts (two runs at once apply each file once; a session is seen waiting on the lock). Below, org-sync-all and alerts: each trial is a sandbox whose warehouse is a fresh copy of one seeded database on a real PostgreSQL server (the admin API serves the two runs' requests at the same moment, each in its own session), every job provisioned by create-all-jobs, two executions started at once (two `jobs.run` calls, or two Cloud Scheduler deliveries), real task processes. The end state is compared table by table with one clean run on another copy; \"503\" = the job's executions list answers 503, so the runtime's guards cannot see the other execution.",
+    "",
+    "| scenario | trials | as expected | executions succeeded | task attempts (exit≠0) | same as clean | untouched | duplicated | org syncs (clean) | process-all (clean) |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+    ...scenarios.map((name) => {
+      const xs = c.results.filter((x) => x.scenario === name);
+      const attempts = xs.flatMap((x) => x.executions.flatMap((e) => e.attempts));
+      return row(
+        name,
+        xs.length,
+        xs.filter((x) => verdict(x).length === 0).length,
+        `${xs.reduce((n, x) => n + x.executions.filter((e) => e.succeeded).length, 0)} of ${xs.reduce((n, x) => n + x.executions.length, 0)}`,
+        `${attempts.length} (${attempts.filter((a) => !/ exit 0: /.test(a)).length})`,
+        xs.filter((x) => x.sameAsClean).length,
+        xs.filter((x) => x.untouched).length,
+        xs.reduce((n, x) => n + x.duplicated, 0),
+        xs.map((x) => `${x.syncs[0]} (${x.syncs[1]})`).join(", "),
+        xs.map((x) => `${x.processAll[0]} (${x.processAll[1]})`).join(", "),
+      );
+    }),
+    "",
+    "What each task attempt said, per scenario (distinct messages, execution names and times masked):",
+    "",
+    ...scenarios.flatMap((name) => {
+      const said = new Map<string, number>();
+      for (const x of c.results.filter((y) => y.scenario === name))
+        for (const a of x.executions.flatMap((e) => e.attempts)) {
+          const key = a
+            .replace(/^\d+\/\d+ /, "")
+            .replace(/-sandbox-[a-z0-9]{5}/g, "-sandbox-…")
+            .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, "…")
+            .replace(/\d{4}-\d\d-\d\d/g, "…")
+            .replace(/http:\/\/127\.0\.0\.1:\d+/g, "…")
+            .slice(0, 200);
+          said.set(key, (said.get(key) ?? 0) + 1);
+        }
+      return [`- **${name}**`, ...[...said].map(([k, n]) => `  - ${n}× ${k}`)];
+    }),
+    ...c.results.flatMap((x) => verdict(x).map((p) => `- **not as expected** (${x.scenario}): ${p}`)),
+    "",
+    '**How to read it.** With the guard able to read the executions list, the newer org-sync-all execution refuses while the older runs (exit 1, naming it); Cloud Run then retries the refused task (`retries` 1), and the retry either refuses again or, once the older has finished, syncs every org again and finds nothing to do — harmless, the contract\'s syncs only add. With the list failing, both executions sync every org at the same moment: a table one creates while the other is creating it comes back PARTIAL "already exists" (as the real route reports a BigQuery 409), that task exits 1, and Cloud Run\'s retry finishes it; nothing is lost or duplicated either way. alerts: two deliveries at once send one set of notifications (the later one skips, naming the first); while the list answers 503 both fail closed (exit 1, saying the history could not be read and how to re-run on purpose) and nothing is sent that day: the notifications "lost" in that row are the cost of failing closed, a day a person resolves with `run-job --rerun`, never a second set sent to customers.',
+    "",
+  ];
 }

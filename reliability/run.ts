@@ -10,12 +10,13 @@ import { catalog } from "../jobs/index.ts";
 import { startSandbox } from "../sandbox/index.ts";
 import { scheduleProblems } from "../src/runtime/schedule.ts";
 import { buildImageLayout } from "../tools/image-layout.ts";
+import { concurrencySection } from "./concurrency.ts";
 import { corpus, runCorpus } from "./corpus.ts";
 import { crashSweep, termAfterWork, termInFlight } from "./crash.ts";
 import { cleanStates, faultMatrix } from "./fault-matrix.ts";
 import { type Report, renderReport } from "./report.ts";
 import { checkNextRunsConsistency } from "./schedules.ts";
-import { redirectTest, scanFiles, scanTranscript } from "./secrets.ts";
+import { executeEveryJob, redirectTest, scanFiles, scanTranscript } from "./secrets.ts";
 import { soak } from "./soak.ts";
 import { JOBS, warehouseTemplate } from "./stack.ts";
 
@@ -51,6 +52,7 @@ try {
     for (const j of JOBS) out.push(await termInFlight(template, j));
     return out;
   });
+  const concurrency = await time("concurrency", () => concurrencySection(quick ? 1 : 3));
   const schedules = await time("schedules", () => ({
     consistency: checkNextRunsConsistency({
       zones: ["America/New_York", "Europe/Berlin", "Etc/UTC", "Australia/Lord_Howe"],
@@ -73,13 +75,38 @@ try {
   );
   const secrets = await time("secrets", async () => {
     const redirect = await redirectTest(sandbox.env);
+    // Every catalog job once as a Cloud Run execution of this sandbox, then its logs and tasks' argv.
+    const executions = quick ? null : await executeEveryJob(sandbox);
     const dotSandbox = await scanFiles(`${ROOT}.sandbox`);
     const image = quick
       ? null
       : await buildImageLayout()
           .then((l) => scanFiles(l.dir))
           .catch((e: Error) => ({ files: 0, findings: [], error: e.message }));
-    return { transcript: scanTranscript(), redirect, dotSandbox, image };
+    const fromConcurrency = concurrency.results.map((r) => r.secrets);
+    const sum = <K extends "logs" | "argv">(k: K) => [
+      ...fromConcurrency.map((x) => x[k]),
+      ...(executions ? [executions[k]] : []),
+    ];
+    const logs = sum("logs");
+    const argv = sum("argv");
+    return {
+      transcript: scanTranscript(),
+      redirect,
+      dotSandbox,
+      image,
+      executionLogs: {
+        executions: (executions?.executions ?? 0) + concurrency.results.length * 2,
+        entries: logs.reduce((n, x) => n + x.entries, 0),
+        findings: logs.flatMap((x) => x.findings),
+      },
+      taskArgv: {
+        tasks: argv.reduce((n, x) => n + x.tasks, 0),
+        tasksWithCmdline: argv.reduce((n, x) => n + x.tasksWithCmdline, 0),
+        findings: argv.flatMap((x) => x.findings),
+      },
+      jobsExecuted: executions?.jobs ?? [],
+    };
   });
   const report: Report = {
     date: new Date().toISOString(),
@@ -96,6 +123,7 @@ try {
     kills,
     term,
     schedules,
+    concurrency,
     soak: soaked,
     secrets,
   };

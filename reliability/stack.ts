@@ -9,6 +9,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { catalog } from "../jobs/index.ts";
+import type { WarehouseQueries } from "../sandbox/admin-api/warehouse-db.ts";
 import { SANDBOX } from "../sandbox/index.ts";
 import { runEntrypoint } from "../src/runtime/runner.ts";
 import {
@@ -137,7 +138,15 @@ export interface EndState {
 export async function endState(stack: Stack): Promise<EndState> {
   const db = stack.wh?.db ?? stack.supabase;
   if (!db) throw new Error("stack without a database");
-  const tables = await fingerprint(db, stack.supabase ? PER_RUN : WAREHOUSE_PER_RUN);
+  return endStateOf(db, stack.supabase ? PER_RUN : WAREHOUSE_PER_RUN);
+}
+
+/** The end state of one database (a warehouse unless `skip` says otherwise). */
+export async function endStateOf(
+  db: Pick<WarehouseQueries, "query">,
+  skip: string[] = WAREHOUSE_PER_RUN,
+): Promise<EndState> {
+  const tables = await fingerprint(db, skip);
   const rows = Object.fromEntries(
     Object.entries(tables).map(([t, f]) => [t, Number(/rows=(\d+)/.exec(f)?.[1] ?? 0)]),
   );

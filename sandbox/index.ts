@@ -63,6 +63,11 @@ export interface SandboxOptions {
   graceMs?: number;
   /** Supabase's start state: "legacy" (default: as the old tools left production) or "fresh". */
   supabaseState?: "fresh" | "legacy";
+  /**
+   * Databases on a real PostgreSQL server instead of PGlite (e.g. from supabase/postgres-server.ts and
+   * admin-api/warehouse-db.ts `createDatabase`): requests then run at once in sessions of their own.
+   */
+  postgres?: { warehouseUrl?: string; supabaseUrl?: string };
   /** false: start only the Google Cloud half (no PGlite), for fast tests of it. Default true. */
   data?: boolean;
   /** Seed the old scripts' Cloud Run jobs and ENABLED triggers (CONTRACT §5; legacy.ts), for cutover tests. */
@@ -253,9 +258,14 @@ async function startData(
   const dir = (name: string) => (opts.dataDir ? { dataDir: join(opts.dataDir, name) } : {});
   // Two PGlite databases (one per concern): started together, it saves seconds.
   const [warehouse, supabase] = await Promise.allSettled([
-    startWarehouse({ ...dir("warehouse"), ...(opts.orgs ? { orgs: opts.orgs } : {}) }),
+    startWarehouse({
+      ...dir("warehouse"),
+      ...(opts.orgs ? { orgs: opts.orgs } : {}),
+      ...(opts.postgres?.warehouseUrl ? { postgresUrl: opts.postgres.warehouseUrl } : {}),
+    }),
     startSupabaseApi({
       ...dir("supabase"),
+      ...(opts.postgres?.supabaseUrl ? { postgresUrl: opts.postgres.supabaseUrl } : {}),
       token: SANDBOX.supabaseAccessToken,
       projectRef: SANDBOX.supabaseProjectRef,
       state: opts.supabaseState ?? "legacy",

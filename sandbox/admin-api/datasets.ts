@@ -2,8 +2,9 @@
  * Compare a dataset (a Postgres schema) with its table definitions, and bring it up to date without
  * ever dropping anything: shared by bootstrap status/sync and by the per-organisation sync.
  */
-import type { PGlite } from "@electric-sql/pglite";
+
 import { createTableSql, ident, pgType, type TableDef } from "./tables.ts";
+import type { WarehouseQueries } from "./warehouse-db.ts";
 
 export interface DatasetDiff {
   dataset_exists: boolean;
@@ -24,12 +25,12 @@ export interface SyncResult {
   errors: string[];
 }
 
-export async function datasetExists(db: PGlite, schema: string): Promise<boolean> {
+export async function datasetExists(db: WarehouseQueries, schema: string): Promise<boolean> {
   const r = await db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = $1", [schema]);
   return r.rows.length > 0;
 }
 
-async function columnsBySchema(db: PGlite, schema: string): Promise<Map<string, Set<string>>> {
+async function columnsBySchema(db: WarehouseQueries, schema: string): Promise<Map<string, Set<string>>> {
   const r = await db.query<{ table_name: string; column_name: string }>(
     `SELECT t.table_name, c.column_name FROM information_schema.tables t
      LEFT JOIN information_schema.columns c ON c.table_schema = t.table_schema AND c.table_name = t.table_name
@@ -46,7 +47,11 @@ async function columnsBySchema(db: PGlite, schema: string): Promise<Map<string, 
 }
 
 /** What `bootstrap/status` reports for a dataset. */
-export async function diffDataset(db: PGlite, schema: string, defs: TableDef[]): Promise<DatasetDiff> {
+export async function diffDataset(
+  db: WarehouseQueries,
+  schema: string,
+  defs: TableDef[],
+): Promise<DatasetDiff> {
   const exists = await datasetExists(db, schema);
   const actual = exists ? await columnsBySchema(db, schema) : new Map<string, Set<string>>();
   const expected = new Set(defs.map((d) => d.name));
@@ -75,7 +80,7 @@ export async function diffDataset(db: PGlite, schema: string, defs: TableDef[]):
  * so one failure becomes an entry in `errors` (status PARTIAL) instead of hiding the rest.
  */
 export async function syncDataset(
-  db: PGlite,
+  db: WarehouseQueries,
   schema: string,
   defs: TableDef[],
   opts: { tables: boolean; columns: boolean },
@@ -94,7 +99,8 @@ export async function syncDataset(
         const missing = def.columns.filter(([c]) => !cols.has(c));
         for (const [c, t] of missing) {
           await db.exec(
-            `ALTER TABLE ${ident(schema)}.${ident(def.name)} ADD COLUMN ${ident(c)} ${pgType(t)}`,
+            // IF NOT EXISTS, as the real API's ALTER: a concurrent sync adding it first is no error.
+            `ALTER TABLE ${ident(schema)}.${ident(def.name)} ADD COLUMN IF NOT EXISTS ${ident(c)} ${pgType(t)}`,
           );
         }
         if (missing.length > 0) result.columns_added[def.name] = missing.map(([c]) => c);

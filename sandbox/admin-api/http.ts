@@ -1,5 +1,5 @@
 /** The admin API's handler shape and its one error type (FastAPI-style `{detail}` bodies). */
-import type { Warehouse } from "./warehouse.ts";
+import type { Warehouse, WarehouseDb } from "./warehouse.ts";
 
 export interface Reply {
   status: number;
@@ -8,7 +8,7 @@ export interface Reply {
 }
 
 export interface RouteContext {
-  wh: Warehouse;
+  wh: Warehouse<WarehouseDb>;
   now: Date;
   body: Record<string, unknown>;
   query: URLSearchParams;

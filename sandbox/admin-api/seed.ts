@@ -4,9 +4,10 @@
  * third org, budgets, one rule per alert type per active org, and a few per-org datasets in various states.
  * Everything is computed from the org's index and the seed date, so two seeds with the same options match.
  */
-import type { PGlite } from "@electric-sql/pglite";
+
 import { syncDataset } from "./datasets.ts";
 import { ORG_TABLES, orgDataset } from "./tables.ts";
+import type { WarehouseQueries } from "./warehouse-db.ts";
 
 export const HISTORY_DAYS = 120;
 /** The alert types of CONTRACT §1, written here from the contract (the sandbox never imports src/). */
@@ -60,7 +61,7 @@ export function seedOrgs(active: number, inactive: number): SeedOrg[] {
 }
 
 /** Fills an empty (already created) `organizations` dataset. `today` is `YYYY-MM-DD` (UTC). */
-export async function seedWarehouse(db: PGlite, orgs: SeedOrg[], now: Date): Promise<void> {
+export async function seedWarehouse(db: WarehouseQueries, orgs: SeedOrg[], now: Date): Promise<void> {
   const today = now.toISOString().slice(0, 10);
   const json = JSON.stringify(orgs);
   const rec = `json_to_recordset($1::json) AS o(n int, org_slug text, org_name text, status text, plan text,
@@ -125,7 +126,7 @@ export async function seedWarehouse(db: PGlite, orgs: SeedOrg[], now: Date): Pro
 }
 
 /** Every third active org has two runs stuck RUNNING for hours and one that is legitimately running. */
-async function seedPipelineRuns(db: PGlite, orgs: SeedOrg[], now: Date, today: string) {
+async function seedPipelineRuns(db: WarehouseQueries, orgs: SeedOrg[], now: Date, today: string) {
   const runs: Record<string, unknown>[] = [];
   for (const o of orgs.filter((x) => x.status === "ACTIVE")) {
     const ago = (min: number) => new Date(now.getTime() - min * 60_000).toISOString();
@@ -165,7 +166,7 @@ async function seedPipelineRuns(db: PGlite, orgs: SeedOrg[], now: Date, today: s
 }
 
 /** Among the first 20 active orgs: every 4th+1 has a complete dataset, every 4th+2 an outdated one. */
-async function seedOrgDatasets(db: PGlite, orgs: SeedOrg[]) {
+async function seedOrgDatasets(db: WarehouseQueries, orgs: SeedOrg[]) {
   for (const o of orgs.filter((x) => x.status === "ACTIVE" && x.n <= 20)) {
     if (o.n % 4 === 1)
       await syncDataset(db, orgDataset(o.org_slug), ORG_TABLES, { tables: true, columns: true });

@@ -3,8 +3,10 @@
  * per-route rate limits. The work itself is in one file per concern. Like the real API it reads no
  * Idempotency-Key and replays nothing: a request sent twice is done twice.
  *
- * Requests are handled one at a time (`wh.exclusive`): PGlite is one connection, and serial handling keeps
- * check-then-write sequences safe without further locking.
+ * On PGlite, requests are handled one at a time (`wh.exclusive`): it is one connection, and serial handling
+ * keeps check-then-write sequences safe without further locking. On a PostgreSQL server (warehouse-db.ts)
+ * they run at once, as on the real API: two syncs of one org race as they would there (a table created by
+ * the other is an error of this one: PARTIAL, as the real route reports it).
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -15,10 +17,10 @@ import { bootstrapFresh, bootstrapStatus, bootstrapSync } from "./bootstrap.ts";
 import { HttpError, type Reply, type Route } from "./http.ts";
 import { listOrganizations, syncOrganization } from "./orgs.ts";
 import { cleanupStale, resetDaily, resetMonthly } from "./quotas.ts";
-import type { Warehouse } from "./warehouse.ts";
+import type { Warehouse, WarehouseDb } from "./warehouse.ts";
 
 export interface AdminApiOptions {
-  warehouse: Warehouse;
+  warehouse: Warehouse<WarehouseDb>;
   /** The expected `X-CA-Root-Key`; empty means "not configured" and every call gets 503. */
   rootKey: string;
   faults: Faults;

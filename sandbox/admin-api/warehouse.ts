@@ -1,5 +1,6 @@
 /**
- * The warehouse: one PGlite database behind the reference admin API and the BigQuery emulator.
+ * The warehouse: one database behind the reference admin API and the BigQuery emulator: PGlite (default),
+ * or a database on a real PostgreSQL server (`postgresUrl`; warehouse-db.ts) where requests run at once.
  * A BigQuery dataset is a Postgres schema (`organizations`, `org_<slug>`); the emulator's own bookkeeping
  * (only its presence: "already created") lives in schema `sandbox_admin`, which no route lists.
  */
@@ -8,6 +9,7 @@ import { createMutex } from "../service.ts";
 import { diffDataset } from "./datasets.ts";
 import { seedOrgs, seedWarehouse } from "./seed.ts";
 import { createTableSql, DATASET, META_TABLES } from "./tables.ts";
+import { openPostgresWarehouse, type WarehouseDb } from "./warehouse-db.ts";
 
 /**
  * How the `organizations` dataset starts:
@@ -22,16 +24,27 @@ export type WarehouseState = "legacy" | "current" | "empty";
 export interface WarehouseOptions {
   /** Folder to persist the database in; seeded only when new. Default: in memory. */
   dataDir?: string;
+  /**
+   * A database on a PostgreSQL server instead of PGlite (seeded only when new): requests are then
+   * handled concurrently, each in a session of its own, as the real API handles them.
+   */
+  postgresUrl?: string;
   orgs?: { active: number; inactive: number };
   now?: () => Date;
   state?: WarehouseState;
 }
 
-export interface Warehouse {
-  db: PGlite;
+export type { WarehouseDb } from "./warehouse-db.ts";
+
+/** `Warehouse` (PGlite, the default) or `Warehouse<WarehouseDb>` (either kind: what the services take). */
+export interface Warehouse<D extends WarehouseDb = PGlite> {
+  db: D;
   now: () => Date;
-  /** Runs `fn` with the database to itself: PGlite is one connection, so work must not interleave. */
-  exclusive<T>(fn: (db: PGlite) => Promise<T>): Promise<T>;
+  /**
+   * Runs a request's work: on PGlite (one connection) one at a time, so work never interleaves; on a
+   * PostgreSQL server at once, each query in its own session, as the real API's requests run.
+   */
+  exclusive<T>(fn: (db: D) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -51,16 +64,22 @@ export const LEGACY = {
  * const { rows } = await wh.db.query("SELECT count(*)::int AS n FROM organizations.org_profiles");
  * await wh.close();
  */
-export async function startWarehouse(opts: WarehouseOptions = {}): Promise<Warehouse> {
+export async function startWarehouse(
+  opts?: WarehouseOptions & { postgresUrl?: undefined },
+): Promise<Warehouse>;
+export async function startWarehouse(opts: WarehouseOptions): Promise<Warehouse<WarehouseDb>>;
+export async function startWarehouse(opts: WarehouseOptions = {}): Promise<Warehouse<WarehouseDb>> {
   const now = opts.now ?? (() => new Date());
+  if (opts.postgresUrl) {
+    const db = await openPostgresWarehouse(opts.postgresUrl);
+    if (await isFresh(db)) await createInitial(db, opts, now());
+    return { db, now, exclusive: (fn) => fn(db), close: () => db.close() };
+  }
   // DATE as 'YYYY-MM-DD' text: a JS Date would shift it by the local time zone and lose its meaning.
   const db = await PGlite.create({ dataDir: opts.dataDir, parsers: { [types.DATE]: (v: string) => v } });
   await db.exec("SET TIME ZONE 'UTC'");
   const mutex = createMutex();
-  const fresh = !(
-    await db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'sandbox_admin'")
-  ).rows.length;
-  if (fresh) await createInitial(db, opts, now());
+  if (await isFresh(db)) await createInitial(db, opts, now());
   return {
     db,
     now,
@@ -69,7 +88,11 @@ export async function startWarehouse(opts: WarehouseOptions = {}): Promise<Wareh
   };
 }
 
-async function createInitial(db: PGlite, opts: WarehouseOptions, now: Date) {
+const isFresh = async (db: WarehouseDb) =>
+  !(await db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'sandbox_admin'")).rows
+    .length;
+
+async function createInitial(db: WarehouseDb, opts: WarehouseOptions, now: Date) {
   await db.exec(`
     CREATE SCHEMA sandbox_admin;`);
   const state = opts.state ?? "legacy";

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Warehouse } from "../admin-api/warehouse.ts";
+import type { Warehouse, WarehouseDb } from "../admin-api/warehouse.ts";
 import type { FaultRule, Faults } from "../faults.ts";
 import { BadJson, listen, parseUrl, readJson, type Service, sendJson } from "../service.ts";
 import { inBigQueryTerms } from "./invalid-query.ts";
@@ -17,7 +17,7 @@ import { InvalidQuery, type QueryParameter, type Translated, translate } from ".
 import { encodeRows, schemaOf } from "./values.ts";
 
 export interface BigQueryOptions {
-  warehouse: Warehouse;
+  warehouse: Warehouse<WarehouseDb>;
   projectId: string;
   faults: Faults;
   port?: number;
@@ -160,7 +160,7 @@ export async function startBigQuery(opts: BigQueryOptions): Promise<Service> {
   return listen(opts.faults.wrap("bigquery", logged), { port: opts.port });
 }
 
-async function checkTables(db: Warehouse["db"], t: Translated, projectId: string) {
+async function checkTables(db: WarehouseDb, t: Translated, projectId: string) {
   for (const { dataset, table } of t.tables) {
     const found = await db.query(
       "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2",
@@ -172,7 +172,7 @@ async function checkTables(db: Warehouse["db"], t: Translated, projectId: string
   }
 }
 
-async function run(db: Warehouse["db"], t: Translated, jobReference: Record<string, string>) {
+async function run(db: WarehouseDb, t: Translated, jobReference: Record<string, string>) {
   const common = {
     kind: "bigquery#queryResponse",
     jobReference,

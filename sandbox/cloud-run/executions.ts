@@ -8,9 +8,10 @@ import { parseDuration } from "../http/wire.ts";
 import { condition, type ExecutionResource, newExecution, now, type Overrides } from "./execution-doc.ts";
 import type { LogStore } from "./logs.ts";
 import type { JobResource } from "./model.ts";
-import { type Outcome, type TaskPlan, TaskRunner } from "./tasks.ts";
+import { type Outcome, type SpawnedTask, type TaskPlan, TaskRunner } from "./tasks.ts";
 
 export type { ExecutionResource, Overrides } from "./execution-doc.ts";
+export type { SpawnedTask } from "./tasks.ts";
 
 export interface ExecutionDeps {
   executions: Collection<ExecutionResource>;
@@ -34,6 +35,8 @@ export class ExecutionManager {
   readonly #runs = new Map<string, TaskRunner>();
   readonly #finished = new Map<string, Promise<void>>();
   readonly deps: ExecutionDeps;
+  /** Every task process started since the sandbox started (argv as passed and as /proc shows it). */
+  readonly spawned: SpawnedTask[] = [];
 
   constructor(deps: ExecutionDeps) {
     this.deps = deps;
@@ -88,6 +91,9 @@ export class ExecutionManager {
       },
       this.deps.logs,
       () => this.#sync(execution, runner),
+      (task) => {
+        if (this.spawned.push(task) > 10_000) this.spawned.shift(); // a long-lived sandbox keeps the latest
+      },
     );
     this.#runs.set(name, runner);
     this.deps.log("execution started", { execution: name, taskCount, args: container.args ?? [] });

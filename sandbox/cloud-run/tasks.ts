@@ -5,6 +5,7 @@
  * the pending ones). Every output line goes to the LogStore with its task index and attempt.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { LogStore, LogStream, TaskRef } from "./logs.ts";
 
@@ -23,6 +24,19 @@ export interface TaskPlan {
   setupError?: string;
 }
 export type Outcome = "succeeded" | "failed" | "cancelled";
+/**
+ * A task process as the host saw it: the argv the sandbox passed to exec (`spawnargs`), and the one the
+ * kernel shows for the running process (`/proc/<pid>/cmdline`, read at its first output line; null
+ * where there is no /proc or it had already gone). What `ps` would show an operator on the host.
+ */
+export interface SpawnedTask {
+  execution: string;
+  taskIndex: number;
+  attempt: number;
+  pid: number | undefined;
+  spawnargs: string[];
+  cmdline: string[] | null;
+}
 export interface TaskCounts {
   running: number;
   succeeded: number;
@@ -44,17 +58,20 @@ export class TaskRunner {
   readonly ref: Omit<TaskRef, "taskIndex" | "attempt">;
   readonly logs: LogStore;
   readonly onChange: () => void;
+  readonly onSpawn: (task: SpawnedTask) => void;
 
   constructor(
     plan: TaskPlan,
     ref: Omit<TaskRef, "taskIndex" | "attempt">,
     logs: LogStore,
     onChange: () => void,
+    onSpawn: (task: SpawnedTask) => void = () => {},
   ) {
     this.plan = plan;
     this.ref = ref;
     this.logs = logs;
     this.onChange = onChange;
+    this.onSpawn = onSpawn;
   }
 
   get cancelled(): boolean {
@@ -157,8 +174,29 @@ export class TaskRunner {
       detached: true,
     });
     this.#children.add(child);
+    const spawned: SpawnedTask = {
+      execution: this.ref.execution,
+      taskIndex: index,
+      attempt,
+      pid: child.pid,
+      spawnargs: [...child.spawnargs],
+      cmdline: null,
+    };
+    this.onSpawn(spawned);
+    // At its first line the task has surely exec'd: /proc shows its own argv, no longer the sandbox's.
+    const readCmdline = () => {
+      if (spawned.cmdline !== null || !child.pid) return;
+      try {
+        spawned.cmdline = readFileSync(`/proc/${child.pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+      } catch {
+        // No /proc (macOS) or the process is gone: spawnargs stays the record.
+      }
+    };
     for (const stream of ["stdout", "stderr"] as const) {
-      createInterface({ input: child[stream] }).on("line", (line) => this.#log(index, attempt, stream, line));
+      createInterface({ input: child[stream] }).on("line", (line) => {
+        readCmdline();
+        this.#log(index, attempt, stream, line);
+      });
     }
     let timedOut = false;
     const timer = setTimeout(() => {

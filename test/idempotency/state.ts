@@ -1,8 +1,11 @@
 /** Reading end states straight from a sandbox database: rows for readable snapshots, and fingerprints. */
-import type { PGlite } from "@electric-sql/pglite";
+import type { WarehouseQueries } from "../../sandbox/admin-api/warehouse-db.ts";
+
+/** A database to read: PGlite, or a warehouse on a PostgreSQL server. */
+type Db = Pick<WarehouseQueries, "query">;
 
 /** Rows of a query, for snapshots (`toEqual` shows the difference row by row). */
-export async function rows<T = Record<string, unknown>>(db: PGlite, sql: string, params: unknown[] = []) {
+export async function rows<T = Record<string, unknown>>(db: Db, sql: string, params: unknown[] = []) {
   return (await db.query<T>(sql, params)).rows;
 }
 
@@ -13,7 +16,7 @@ const USER_SCHEMAS = `nspname NOT IN ('sandbox_admin', 'information_schema') AND
  * Every table's columns and a digest of every row, for all user schemas: two equal fingerprints mean
  * the same tables, columns and data. `skipColumns` leaves out values that are wall-clock by nature.
  */
-export async function fingerprint(db: PGlite, skipColumns: string[] = []): Promise<Record<string, string>> {
+export async function fingerprint(db: Db, skipColumns: string[] = []): Promise<Record<string, string>> {
   const tables = await rows<{ schema: string; name: string; cols: string[] }>(
     db,
     `SELECT n.nspname AS schema, c.relname AS name,

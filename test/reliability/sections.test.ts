@@ -1,7 +1,9 @@
 /**
  * The reduced form of `npm run reliability` (reliability/run.ts): each section with small counts, on the
  * same harness, so CI proves the figures of RELIABILITY.md can still be reached. Section 5's property
- * test lives in test/catalog/schedule.test.ts.
+ * test lives in test/catalog/schedule.test.ts; section 4 (two runs at once on a real PostgreSQL server)
+ * and section 6's execution logs and task argv in test/jobs/cloud-run-concurrency.test.ts, with the
+ * scanners' own check in ./secrets-places.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { corpus, runCorpus } from "../../reliability/corpus.ts";
@@ -56,7 +58,7 @@ describe("reliability, reduced", () => {
     const [alerts] = pick("alerts");
     if (!alerts) throw new Error("no alerts job");
     expect(await termAfterWork(template, alerts, 1)).toMatchObject({ exit: 0, ok: true });
-    const cut = await termInFlight(template, alerts);
+    const cut = await termInFlight(template, alerts, 1_200);
     expect(cut).toMatchObject({ exit: 143, ok: true });
     expect(cut.detail).toMatch(/POST http:\/\/127\.0\.0\.1:\d+\/api\/v1\/admin\/alerts\/process-all/);
   }, 120_000);
