@@ -174,7 +174,10 @@ export const alertPlanJson = (plan: AlertPlan) => ({
 export async function applyAlertItem(item: AlertItem, clients: Clients, target: Target): Promise<string> {
   const client = await clients.alertPolicies();
   if (item.action === "create") {
-    await client.createAlertPolicy({ name: `projects/${target.env.project}`, alertPolicy: item.desired ?? {} });
+    await client.createAlertPolicy({
+      name: `projects/${target.env.project}`,
+      alertPolicy: item.desired ?? {},
+    });
     return "created";
   }
   if (item.action === "update") {
