@@ -55,29 +55,48 @@ describe("dependent round trips", () => {
 
   it("list-jobs reads everything in one wave, and a failed last run's execution in a second", async () => {
     const [job] = catalogCounts().names;
-    const started = await cli(["run-job", "sandbox", job as string], { env: sandbox.env });
-    expect(started.code, started.stderr).toBe(0);
+    const jobName = `projects/sandbox-project/locations/us-central1/jobs/${job}-sandbox`;
+    const run = async (args?: string[]) => {
+      const response = await fetch(`${sandbox.urls.cloudRun}/v2/${jobName}:run`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(args ? { overrides: { containerOverrides: [{ args }] } } : {}),
+      });
+      expect(response.ok).toBe(true);
+      const { name } = ((await response.json()) as { metadata: { name: string } }).metadata;
+      await sandbox.cloudRun.executions.settled(name);
+    };
+    await run();
     const healthy = await measured(["list-jobs", "sandbox", "--json"]);
     expect(healthy.code, healthy.stderr).toBe(0);
     expect(healthy.levels, healthy.chain.join("\n")).toBe(1);
     expect(healthy.requests).toBe(2);
 
     // A run that fails (its task exits 1): its reason needs the full execution.
-    const jobName = `projects/sandbox-project/locations/us-central1/jobs/${job}-sandbox`;
-    const failed = await fetch(`${sandbox.urls.cloudRun}/v2/${jobName}:run`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        overrides: { containerOverrides: [{ args: ["--fail"] }] },
-      }),
-    });
-    expect(failed.ok).toBe(true);
-    const { name } = ((await failed.json()) as { metadata: { name: string } }).metadata;
-    await sandbox.cloudRun.executions.settled(name);
+    await run(["--fail"]);
     const failing = await measured(["list-jobs", "sandbox", "--json"]);
     const rows = JSON.parse(failing.stdout) as { job: string; verdict: string; reason: string | null }[];
-    expect(rows.find((row) => row.job === job)).toMatchObject({ verdict: "FAILED" });
+    const row = rows.find((candidate) => candidate.job === job);
+    expect(row).toMatchObject({ verdict: "FAILED" });
+    expect(row?.reason).toMatch(/failed: \S/);
+    expect(row?.reason).not.toContain("no message");
     expect(failing.levels, failing.chain.join("\n")).toBe(2);
     expect(failing.requests).toBe(3);
+  });
+});
+
+describe("the ops-latency benchmark (npm run bench), smoke form", () => {
+  it("measures every command against its one-at-a-time baseline", async () => {
+    const { benchOpsLatency } = await import("../../bench/ops-latency.ts");
+    const result = await benchOpsLatency({ latencyMs: 20, rounds: 1, minRounds: 1, budgetMs: 1 });
+    expect(result.cases.map((c) => [c.label, c.baseline])).toEqual([
+      ["create-all-jobs from empty", false],
+      ["create-all-jobs' calls one at a time", true],
+      ["list-jobs", false],
+      ["list-jobs' reads one at a time", true],
+      ["run-job, adaptive poll", false],
+      ["run-job, fixed 1 s poll (before)", true],
+    ]);
+    for (const c of result.cases) expect(c.samples[0]).toBeGreaterThan(0);
   });
 });
