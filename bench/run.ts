@@ -19,6 +19,7 @@ import type { BenchResult } from "./lib/result.ts";
 import { type SandboxProcess, startSandboxProcess } from "./lib/sandbox-process.ts";
 import { startStubAdminApi } from "./lib/stub-admin-api.ts";
 import { benchMemory } from "./memory.ts";
+import { benchOpsLatency } from "./ops-latency.ts";
 import { benchOrgSync } from "./org-sync.ts";
 import { benchOrgSyncLimit } from "./org-sync-limit.ts";
 import { benchReliability } from "./reliability.ts";
@@ -33,6 +34,7 @@ const IDS = [
   "org-sync-limit",
   "org-sync-reference",
   "reliability",
+  "ops-latency",
 ] as const;
 type Id = (typeof IDS)[number];
 
@@ -49,6 +51,7 @@ const SETTINGS = {
     startUp: { rounds: 15, minRounds: 7, budgetMs: 60_000 },
     memory: { rounds: 5, minRounds: 3, budgetMs: 60_000, orgs: [1_000, 10_000] as const },
     http: { batch: 1000, rounds: 15, minRounds: 7, budgetMs: 12_000 },
+    ops: { latencyMs: 100, rounds: 9, minRounds: 5, budgetMs: 40_000 },
   },
   quick: {
     orgs: 40,
@@ -58,6 +61,7 @@ const SETTINGS = {
     startUp: { rounds: 2, minRounds: 1, budgetMs: 8_000 },
     memory: { rounds: 1, minRounds: 1, budgetMs: 5_000, orgs: [100, 1_000] as const },
     http: { batch: 100, rounds: 3, minRounds: 1, budgetMs: 4_000 },
+    ops: { latencyMs: 100, rounds: 1, minRounds: 1, budgetMs: 1 },
   },
 } as const;
 
@@ -149,6 +153,8 @@ async function main(argv: string[]): Promise<number> {
       await stub.close();
     }
   });
+
+  await step("ops-latency", () => benchOpsLatency(s.ops));
 
   await step("org-sync-limit", () =>
     benchOrgSyncLimit({

@@ -1,6 +1,13 @@
 /**
- * Apply a plan: creates and in-place updates in parallel, bounded so Scheduler's 500 writes/min quota is safe;
- * every long-running operation is awaited; each result is reported on its own line.
+ * Apply a plan: every create and in-place update in one parallel wave (Cloud Run jobs, Scheduler triggers,
+ * alert policies); every long-running operation is awaited; each result is reported on its own line.
+ *
+ * No write waits for another: a Scheduler job stores its target's URI and checks nothing at create
+ * (CONTRACT §4; the sandbox does the same), and an alert policy's query names the job, not a resource. So a
+ * trigger is written next to its Cloud Run job instead of after its operation; it fires on its schedule,
+ * never within the seconds the job's operation takes. What stays in sequence, inside one unit: a legacy
+ * trigger is paused before the trigger that replaces it is written (--retire-legacy), and a trigger declared
+ * paused is created parked, paused, then given its schedule (PARKED_SCHEDULE): two more round trips.
  *
  * Never delete-then-create (execution history would be lost and there would be a window with no job): Cloud Run
  * jobs get `updateJob` with the deployed job overlaid with the managed fields (keep.ts: fields set outside
@@ -13,6 +20,7 @@
  * @example
  * const { failed } = await applyPlan(plan, clients, target, { prune: false, report: (l) => println(io.stdout, l) });
  */
+import { type AlertPlan, applyAlertItem } from "./alerting/plan.ts";
 import type { Clients } from "./clients.ts";
 import { parentOf } from "./clients.ts";
 import type { RunJob, Trigger } from "./desired.ts";
@@ -22,8 +30,12 @@ import { TRIGGER_MASK_PATHS } from "./normalize.ts";
 import type { Plan, PlanItem } from "./plan.ts";
 import type { Target } from "./target.ts";
 
-/** Four writers at once: a 13-resource apply finishes in seconds and stays far below 500 writes/min. */
-export const APPLY_CONCURRENCY = 4;
+/**
+ * Writes in flight at once: enough for every write of the catalog's apply (a few dozen: a job, a trigger and
+ * up to three alert policies per catalog job) in one wave. Quotas are per minute, and one apply makes far
+ * fewer writes than any of them allows (Cloud Scheduler: 500 writes a minute, cloud.google.com/scheduler/quotas).
+ */
+export const APPLY_CONCURRENCY = 64;
 
 /**
  * Works `items` with at most `limit` at once. Once `signal` is aborted no item starts; the ones in flight
@@ -116,6 +128,8 @@ export interface ApplyOptions {
   signal?: AbortSignal | undefined;
   /** Legacy triggers to pause (--retire-legacy), each just before its replacement is written. */
   retire?: readonly LegacyItem[];
+  /** The alert policies' plan (null or absent: --no-alerts). */
+  alerts?: AlertPlan | null;
 }
 
 export interface ApplyResult {
@@ -133,8 +147,9 @@ interface Unit {
 }
 
 /**
- * Cloud Run jobs first (a trigger points at its job), then triggers (each preceded by pausing the legacy
- * triggers it replaces), then legacy triggers whose replacement needed no change; under --prune, orphans last.
+ * One wave: the Cloud Run jobs, the triggers (each preceded by pausing the legacy triggers it replaces), the
+ * legacy triggers whose replacement needed no change and the alert policies; under --prune, orphans after
+ * (triggers before the jobs they point at).
  */
 export async function applyPlan(
   plan: Plan,
@@ -159,19 +174,19 @@ export async function applyPlan(
       return false;
     }
   };
-  const retire = [...(options.retire ?? [])];
-  const retiredWith = (name: string) => retire.filter((legacy) => legacy.replacedBy === name);
+  const retire = options.retire ?? [];
+  const ofLegacy = (legacy: LegacyItem): Unit => ({
+    label: `legacy trigger ${shortName(legacy.name)}`,
+    action: "pause",
+    work: () => retireLegacy(legacy, clients),
+  });
   const ofItem = (item: PlanItem): Unit => ({
     label: `${item.kind} ${shortName(item.name)}`,
     action: item.action,
     work: async () => {
-      for (const legacy of retiredWith(item.name)) {
-        retire.splice(retire.indexOf(legacy), 1);
-        if (
-          !(await step(`legacy trigger ${shortName(legacy.name)}`, "pause", () =>
-            retireLegacy(legacy, clients),
-          ))
-        )
+      for (const legacy of retire.filter((l) => l.replacedBy === item.name)) {
+        const unit = ofLegacy(legacy);
+        if (!(await step(unit.label, unit.action, unit.work)))
           throw new Error(`not written: the legacy trigger it replaces could not be paused (both would run)`);
       }
       return item.kind === "run-job"
@@ -179,25 +194,33 @@ export async function applyPlan(
         : applyTrigger(item, clients, target);
     },
   });
+  const alerts = options.alerts?.items ?? [];
+  const ofAlert = (item: AlertPlan["items"][number]): Unit => ({
+    label: `policy ${item.key}`,
+    action: item.action,
+    work: () => applyAlertItem(item, clients, target),
+  });
+  const writes = plan.items.filter(isWrite);
+  const written = new Set(writes.filter((i) => i.kind === "trigger").map((i) => i.name));
+  const phases: Unit[][] = [
+    [
+      ...writes.map(ofItem),
+      ...retire.filter((legacy) => !written.has(legacy.replacedBy ?? "")).map(ofLegacy),
+      ...alerts.filter(isWrite).map(ofAlert),
+    ],
+  ];
+  if (options.prune) {
+    const orphans = (kind: string) =>
+      plan.items.filter((i) => i.kind === kind && i.action === "orphan").map(ofItem);
+    phases.push(
+      [...orphans("trigger"), ...alerts.filter((i) => i.action === "orphan").map(ofAlert)],
+      orphans("run-job"),
+    );
+  }
   const run = async (unit: Unit) => {
     await step(unit.label, unit.action, unit.work);
   };
-  const phases: (() => Unit[])[] = [
-    () => plan.items.filter((i) => i.kind === "run-job" && isWrite(i)).map(ofItem),
-    () => plan.items.filter((i) => i.kind === "trigger" && isWrite(i)).map(ofItem),
-    () =>
-      retire.splice(0).map((legacy) => ({
-        label: `legacy trigger ${shortName(legacy.name)}`,
-        action: "pause",
-        work: () => retireLegacy(legacy, clients),
-      })),
-  ];
-  if (options.prune) {
-    for (const kind of ["trigger", "run-job"])
-      phases.push(() => plan.items.filter((i) => i.kind === kind && i.action === "orphan").map(ofItem));
-  }
-  for (const phase of phases) {
-    const units = phase();
+  for (const units of phases) {
     if (signal?.aborted) {
       result.notStarted.push(...units.map((unit) => `${unit.label} (${unit.action})`));
       continue;
@@ -209,4 +232,4 @@ export async function applyPlan(
   return result;
 }
 
-const isWrite = (item: PlanItem): boolean => item.action === "create" || item.action === "update";
+const isWrite = (item: { action: string }): boolean => item.action === "create" || item.action === "update";

@@ -3,11 +3,13 @@
  * the tools wait on end within seconds), then backing off, and never faster than a share of Cloud Run's read
  * quota allows.
  *
- * The allowance: we assume the Cloud Run Admin API's default of 1,000 read requests per minute per project
- * and region (cloud.google.com/run/quotas, "API rate limits"; `getExecution`, `getJob`, the list calls and
- * the console's own reads all draw on it). The figure is not confirmed from the documentation we could read
- * here; a project's real value is in the console's Quotas page (Cloud Run Admin API, read requests). One waiting command keeps to a quarter of it, 250 reads per minute, so
- * several operators, `list-jobs` and the console can read at the same time without a 429.
+ * The allowance is an assumption: we take the Cloud Run Admin API's read quota to be 1,000 requests per minute
+ * per project and region (`getExecution`, `getJob`, the list calls and the console's own reads all draw on
+ * it). Google's quota page (cloud.google.com/run/quotas) as we could read it lists the resource limits and
+ * names the API rate limits without giving this figure, so it is not confirmed; a project's real value is on
+ * its Quotas page (Cloud Run Admin API, read requests per minute per region). One waiting command keeps to a
+ * quarter of it, 250 reads per minute, so several operators, `list-jobs` and the console can read at the same
+ * time without a 429.
  *
  * @example
  * const pacer = createPacer();           // or createPacer(100): a fixed interval (tests, --poll-ms)

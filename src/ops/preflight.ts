@@ -3,8 +3,12 @@
  * by resolveTarget — credentials.ts, FR-SJ-006.2), the secrets the jobs reference exist,
  * and the accounts the jobs and triggers use are named with the IAM roles they need (iam.ts).
  *
+ * The checks that call Google run in create-all-jobs' one wave of reads (provision-reads.ts), next to the
+ * reads of what exists: none depends on another.
+ *
  * @example
- * await preflight(target, clients, desired.secrets, io); // throws ConfigError listing every problem
+ * assertPreflight(target, [...(await secretProblems(target, clients, desired.secrets)), ...channelProblems]);
+ * reportPreflight(target, desired.secrets, io);
  */
 import { ConfigError } from "../runtime/errors.ts";
 import type { Clients } from "./clients.ts";
@@ -21,12 +25,12 @@ export { credentialsProblem, expandHome } from "./credentials.ts";
 export const roleNames = (roles: readonly string[]): string =>
   roles.flatMap((role) => role.match(/roles\/[\w.]+/g) ?? []).join(", ");
 
-export async function preflight(
+/** Every secret the jobs reference that cannot be read, each with its fix; empty when all exist. */
+export async function secretProblems(
   target: Target,
   clients: Clients,
-  secrets: Set<string>,
-  io: Io,
-): Promise<void> {
+  secrets: ReadonlySet<string>,
+): Promise<string[]> {
   const problems: string[] = [];
   // Credentials were checked by resolveTarget (credentials.ts) before any client was made.
   const client = await clients.secrets();
@@ -44,7 +48,16 @@ export async function preflight(
       }
     }),
   );
-  if (problems.length) throw new ConfigError(`preflight failed for ${target.env.name}`, problems);
+  return problems.sort();
+}
+
+/** Throws one ConfigError listing every preflight problem (secrets, notification channels), if any. */
+export function assertPreflight(target: Target, problems: readonly string[]): void {
+  if (problems.length) throw new ConfigError(`preflight failed for ${target.env.name}`, [...problems]);
+}
+
+/** What the preflight found, for the operator (stderr): the accounts, their roles, the secrets. */
+export function reportPreflight(target: Target, secrets: ReadonlySet<string>, io: Io): void {
   const width = screenWidth(io);
   for (const line of [
     `preflight: jobs run as ${target.env.jobServiceAccount} (needs ${roleNames(IAM_ROLES.job)})`,

@@ -38,12 +38,22 @@ afterAll(async () => {
 
 describe("an apply interrupted or half-failed", () => {
   it("Ctrl-C: starts nothing new, awaits the writes in flight, says what was not done, exits 130", async () => {
-    // Every Cloud Run write takes 800 ms, so four are in flight when the first one reports.
+    // An orphan of ours, so that --prune has a phase after the wave of creates.
+    const orphan = await fetch(`${sandbox.urls.cloudRun}/v2/${parent}/jobs?jobId=retired-sandbox`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        labels: { "managed-by": "scheduler-jobs", environment: "sandbox" },
+        template: { template: { containers: [{ image: "sandbox.local/x:latest" }] } },
+      }),
+    });
+    expect(orphan.ok).toBe(true);
+    // Every Cloud Run write takes 800 ms, so the creates are all in flight when the first write reports.
     sandbox.faults.set("cloudRun", { route: "POST /v2/projects/*", latencyMs: 800 });
     const controller = new AbortController();
     let stdout = "";
     const { main } = await import("../../src/ops/cli.ts");
-    const code = await main(["create-all-jobs", "sandbox"], {
+    const code = await main(["create-all-jobs", "sandbox", "--prune"], {
       env: env(),
       interrupt: controller.signal,
       stdout: {
@@ -55,18 +65,19 @@ describe("an apply interrupted or half-failed", () => {
       stderr: { write: () => true },
     });
     sandbox.faults.clear("cloudRun");
+    const n = catalogCounts();
     expect(code).toBe(130);
+    // The wave was in flight: every write of it finished (Cloud Run operations awaited); the prune never began.
     const done = stdout.split("\n").filter((line) => line.includes("✓"));
-    expect(done).toHaveLength(4);
-    expect(stdout).toContain(`Interrupted: 4 done, 0 failed, ${catalogCounts().resources - 4} not started`);
-    expect(stdout).toContain("not started: trigger alerts-sandbox-trigger (create)");
-    expect(await runJobs()).toHaveLength(4);
-    expect(await triggers()).toHaveLength(0);
+    expect(done).toHaveLength(n.resources + n.policies);
+    expect(stdout).toContain(`Interrupted: ${n.resources + n.policies} done, 0 failed, 1 not started`);
+    expect(stdout).toContain("not started: run-job retired-sandbox (orphan)");
+    expect(await runJobs()).toHaveLength(n.jobs + 1);
+    expect(await triggers()).toHaveLength(n.triggers);
 
-    const rest = await cli(["create-all-jobs", "sandbox"], { env: env() });
-    expect(rest.stdout).toContain(
-      `Plan: ${catalogCounts().resources - 4} to create, 0 to update, 4 unchanged`,
-    );
+    const rest = await cli(["create-all-jobs", "sandbox", "--prune"], { env: env() });
+    expect(rest.stdout).toContain(`Plan: 0 to create, 0 to update, ${n.resources} unchanged, 1 orphaned`);
+    expect(rest.stdout).toContain("retired-sandbox: deleted");
     expect(rest.code).toBe(0);
   });
 

@@ -8,7 +8,7 @@
  * labels (anyone else's) are invisible here and never touched.
  *
  * @example
- * const plan = await planAlerts(clients, target, catalog);
+ * const plan = planAlerts(catalog, target, channels.names, await readPolicies(clients, target));
  * io.stdout.write(formatAlertPlan(plan, target.env.name, prune));
  */
 import type { AnyJob } from "../../runtime/job.ts";
@@ -101,15 +101,17 @@ export async function readPolicies(clients: Clients, target: Target): Promise<Al
   return policies.filter((policy) => isOurs(policy, target.env.name));
 }
 
-/** The policies' plan; `channels` are resolved resource names (resolveChannels, in preflight). */
-export async function planAlerts(
-  clients: Clients,
-  target: Target,
+/**
+ * The policies' plan from what is deployed (`readPolicies`) and the resolved channel names
+ * (`resolveChannels`); both are read in create-all-jobs' one wave of reads, so this calls nothing.
+ */
+export function planAlerts(
   catalog: readonly AnyJob[],
+  target: Target,
   channels: string[],
-): Promise<AlertPlan> {
+  deployed: readonly AlertPolicy[],
+): AlertPlan {
   const desired = desiredPolicies(catalog, target, channels);
-  const deployed = await readPolicies(clients, target);
   const byKey = new Map(
     deployed.map((policy) => [policyKey(policy.userLabels as Record<string, string>), policy]),
   );
@@ -164,46 +166,31 @@ export const alertPlanJson = (plan: AlertPlan) => ({
   ),
 });
 
-/** Creates, then in-place updates (mask = changed fields), then under --prune deletes our orphans. */
-export async function applyAlertPlan(
-  plan: AlertPlan,
-  clients: Clients,
-  target: Target,
-  options: { prune: boolean; report: (line: string) => void },
-): Promise<{ done: number; failed: number }> {
+/**
+ * One write of the plan: create, in-place update (mask = changed fields) or delete (an orphan, under
+ * --prune). apply.ts runs them in the same wave as the Cloud Run and Scheduler writes: a policy needs
+ * neither (its query names the job, not a resource).
+ */
+export async function applyAlertItem(item: AlertItem, clients: Clients, target: Target): Promise<string> {
   const client = await clients.alertPolicies();
-  const result = { done: 0, failed: 0 };
-  for (const item of plan.items) {
-    const write =
-      item.action === "create" || item.action === "update" || (item.action === "orphan" && options.prune);
-    if (!write) continue;
-    try {
-      if (item.action === "create") {
-        await client.createAlertPolicy({
-          name: `projects/${target.env.project}`,
-          alertPolicy: item.desired ?? {},
-        });
-      } else if (item.action === "update") {
-        const paths = [...new Set(item.changes.map((change) => maskPath(change.field)))];
-        await client.updateAlertPolicy({
-          alertPolicy: { ...item.desired, name: item.actual?.name ?? "" },
-          updateMask: { paths },
-        });
-      } else {
-        await client.deleteAlertPolicy({ name: item.actual?.name ?? "" });
-      }
-      result.done++;
-      const what =
-        item.action === "update"
-          ? `updated (${item.changes.map((c) => c.field).join(", ")})`
-          : item.action === "create"
-            ? "created"
-            : "deleted";
-      options.report(`  ✓ policy ${item.key}: ${what}`);
-    } catch (error) {
-      result.failed++;
-      options.report(`  ✗ policy ${item.key}: ${item.action} failed: ${(error as Error).message}`);
-    }
+  if (item.action === "create") {
+    await client.createAlertPolicy({
+      name: `projects/${target.env.project}`,
+      alertPolicy: item.desired ?? {},
+    });
+    return "created";
   }
-  return result;
+  if (item.action === "update") {
+    const paths = [...new Set(item.changes.map((change) => maskPath(change.field)))];
+    await client.updateAlertPolicy({
+      alertPolicy: { ...item.desired, name: item.actual?.name ?? "" },
+      updateMask: { paths },
+    });
+    return `updated (${item.changes.map((c) => c.field).join(", ")})`;
+  }
+  if (item.action === "orphan") {
+    await client.deleteAlertPolicy({ name: item.actual?.name ?? "" });
+    return "deleted";
+  }
+  return "unchanged";
 }

@@ -15,15 +15,7 @@ import { execFileSync } from "node:child_process";
 import { z } from "zod";
 import { ConfigError } from "../../runtime/errors.ts";
 import { scheduleProblems } from "../../runtime/schedule.ts";
-import {
-  type AlertPlan,
-  alertCount,
-  alertPlanJson,
-  applyAlertPlan,
-  formatAlertPlan,
-  planAlerts,
-  resolveChannels,
-} from "../alerting/plan.ts";
+import { alertCount, alertPlanJson, formatAlertPlan, planAlerts } from "../alerting/plan.ts";
 import { resolveApiUrl } from "../api-url.ts";
 import { applyPlan } from "../apply.ts";
 import { parseCommandArgs } from "../args.ts";
@@ -36,8 +28,9 @@ import { iamCommands } from "../iam.ts";
 import { checkImage } from "../image-ref.ts";
 import { EXIT, type Io, printJson, println } from "../io.ts";
 import { findLegacy } from "../legacy.ts";
-import { buildPlan, formatPlan, type Plan, planJson, readActual, writeCount } from "../plan.ts";
-import { preflight } from "../preflight.ts";
+import { buildPlan, formatPlan, type Plan, planJson, writeCount } from "../plan.ts";
+import { assertPreflight, reportPreflight } from "../preflight.ts";
+import { readForProvisioning } from "../provision-reads.ts";
 import { parseEnvironment, resolveTarget } from "../target.ts";
 
 const USAGE =
@@ -150,9 +143,18 @@ async function provision(argv: string[], io: Io): Promise<number> {
   const human = args.json ? io.stderr : io.stdout;
   try {
     const desired = desiredState(catalog, target, { image: args.image, commit, apiUrl });
-    await preflight(target, clients, desired.secrets, io);
-    const alerts = args["no-alerts"] ? null : await alertsPlan(clients, target, catalog, io);
-    const actual = await readActual(clients, target);
+    // One wave of reads (provision-reads.ts), then everything else is computed from their answers.
+    const seen = await readForProvisioning(clients, target, {
+      secrets: desired.secrets,
+      alerts: !args["no-alerts"],
+    });
+    assertPreflight(target, seen.problems);
+    reportPreflight(target, desired.secrets, io);
+    if (seen.alerts) println(io.stderr, `preflight: alerts notify ${target.env.alertChannels.join(", ")}`);
+    const alerts = seen.alerts
+      ? planAlerts(catalog, target, seen.alerts.channels, seen.alerts.deployed)
+      : null;
+    const actual = seen.actual;
     const plan = buildPlan(desired, actual, target, { image: args.image });
     plan.warnings.push(...(image?.warnings ?? []));
     plan.legacy = findLegacy(actual, catalog, target, { retire: args["retire-legacy"] });
@@ -192,6 +194,7 @@ async function provision(argv: string[], io: Io): Promise<number> {
       report: (line) => println(human, line),
       signal: io.interrupt,
       retire: plan.legacy.filter((item) => item.retire),
+      alerts,
     });
     if (result.interrupted) {
       println(
@@ -202,33 +205,11 @@ async function provision(argv: string[], io: Io): Promise<number> {
       println(human, `Run the same command again to finish: its plan shows what is left.`);
       return INTERRUPTED;
     }
-    if (alerts && !io.interrupt?.aborted) {
-      const applied = await applyAlertPlan(alerts, clients, target, {
-        prune: args.prune,
-        report: (line) => println(human, line),
-      });
-      result.done += applied.done;
-      result.failed += applied.failed;
-    }
     println(human, `Applied: ${result.done} done, ${result.failed} failed.`);
     return result.failed ? EXIT.failed : EXIT.ok;
   } finally {
     await clients.close();
   }
-}
-
-/** Alert policies: the channels must exist (a preflight error naming the fix), then the policies' plan. */
-async function alertsPlan(
-  clients: ReturnType<typeof createClients>,
-  target: Awaited<ReturnType<typeof resolveTarget>>,
-  catalog: Awaited<ReturnType<typeof loadCatalog>>,
-  io: Io,
-): Promise<AlertPlan> {
-  const channels = await resolveChannels(clients, target);
-  if (channels.problems.length)
-    throw new ConfigError(`preflight failed for ${target.env.name}`, channels.problems);
-  println(io.stderr, `preflight: alerts notify ${target.env.alertChannels.join(", ")}`);
-  return planAlerts(clients, target, catalog, channels.names);
 }
 
 export const command: Command = {

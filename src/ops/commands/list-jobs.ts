@@ -2,7 +2,9 @@
  * `list-jobs <env> [--json] [--check]`: one table — job, category, schedule and time zone, trigger state,
  * next run, last execution (result, start, duration) and a verdict (see status.ts), then one line of reason
  * per job that needs attention (a MISSED slot says what the Scheduler's last attempt got). Drift is the
- * plan's diff. The last execution is the job's `latestCreatedExecution` (list order is not documented).
+ * plan's diff. The last execution is the job's `latestCreatedExecution` (list order is not documented), read
+ * with the jobs themselves: one wave of reads (the jobs, the triggers), plus the full execution of a failed
+ * or cancelled last run for its message (latest-execution.ts).
  * `--check` exits 1 when any job is FAILED, MISSED or drifted: for monitors and CI.
  *
  * @example
@@ -16,17 +18,11 @@ import type { AnyJob } from "../../runtime/job.ts";
 import { parseCommandArgs } from "../args.ts";
 import { categoryOf, loadCatalog, previousSlot } from "../catalog.ts";
 import type { Command } from "../cli.ts";
-import { type Clients, createClients } from "../clients.ts";
-import { desiredState, type RunJob, runJobName, triggerName } from "../desired.ts";
-import {
-  durationMs,
-  type Execution,
-  type ExecutionStatus,
-  readExecution,
-  shortName,
-  toDate,
-} from "../execution.ts";
+import { createClients } from "../clients.ts";
+import { desiredState, runJobName, triggerName } from "../desired.ts";
+import { shortName, toDate } from "../execution.ts";
 import { EXIT, type Io, printJson, println } from "../io.ts";
+import { needsFullRead, readLatest, referencedExecution } from "../latest-execution.ts";
 import { findLegacy, legacyWarnings } from "../legacy.ts";
 import { schedulerState } from "../normalize.ts";
 import { buildPlan, readActual } from "../plan.ts";
@@ -42,23 +38,6 @@ const Args = z.object({
   check: z.boolean().default(false),
   wide: z.boolean().default(false),
 });
-
-/** The job's newest execution: the one `latestCreatedExecution` names, read (and re-read) as Google defines. */
-async function latestExecution(
-  clients: Clients,
-  runJob: RunJob,
-): Promise<{ execution: Execution; status: ExecutionStatus } | null> {
-  const name = runJob.latestCreatedExecution?.name;
-  if (!name) return null;
-  try {
-    return await readExecution(await clients.executions(), name);
-  } catch (error) {
-    // Deleted since (executions are kept up to a limit): nothing newer exists, so nothing to show.
-    const code = (error as { code?: unknown }).code;
-    if (code === 5 || code === 404) return null;
-    throw error;
-  }
-}
 
 /** The verdicts `--check` fails on; a drifted job fails it whatever its verdict. */
 const ATTENTION = new Set(["FAILED", "MISSED", "DRIFTED"]);
@@ -104,60 +83,64 @@ async function run(argv: string[], io: Io): Promise<number> {
     ];
     const deployed = new Map(actual.runJobs.map((job) => [job.name ?? "", job]));
     const triggers = new Map(actual.triggers.map((trigger) => [trigger.name ?? "", trigger]));
-    const rows = await Promise.all(
-      catalog.map(async (job: AnyJob) => {
-        const name = runJobName(job, target);
-        const runJob = deployed.get(name);
-        const trigger = triggers.get(triggerName(job, target));
-        const read = runJob ? await latestExecution(clients, runJob) : null;
-        const latest = read?.execution ?? null;
-        const triggerState = trigger ? schedulerState(trigger.state) : job.schedule ? "MISSING" : null;
-        const status = read?.status ?? null;
-        const start = latest ? (toDate(latest.startTime) ?? toDate(latest.createTime)) : null;
-        const slot = previousSlot(job, new Date(now.getTime() - MISSED_GRACE_MS));
-        const value = verdict({
-          drifted: driftOf(job).length > 0,
-          triggerEnabled: triggerState === "ENABLED",
-          latest: status ? { status, start } : null,
-          slot,
-          createdAt: toDate(runJob?.createTime),
-        });
-        const reasons: Partial<Record<Verdict, () => string>> = {
-          FAILED: () =>
-            `${shortName(latest?.name ?? "")} ${status}: ${latest?.conditions?.find((c) => c.type === "Completed")?.message ?? "no message"}`,
-          MISSED: () =>
-            missedReason(
-              {
-                status: trigger?.status,
-                time: toDate(trigger?.lastAttemptTime),
-                uri: trigger?.httpTarget?.uri,
-              },
-              slot,
-            ),
-        };
-        const drift = driftOf(job);
-        const drifted = value === "DRIFTED" ? drift.join(", ") : `drifted: ${drift.join(", ")}`;
-        const reason = [reasons[value]?.(), drift.length ? drifted : undefined].filter(Boolean).join("; ");
-        return {
-          job: job.name,
-          category: categoryOf(job),
-          schedule: job.schedule ? `${job.schedule.cron} (${job.schedule.timeZone})` : null,
-          trigger: triggerState,
-          nextRun: triggerState === "ENABLED" ? iso(nextRuns(job, now, 1)[0] ?? null) : null,
-          lastExecution: latest
-            ? {
-                name: latest.name ?? "",
-                result: status,
-                start: iso(start),
-                durationMs: durationMs(latest, now),
-              }
-            : null,
-          drift,
-          verdict: value,
-          reason: reason || null,
-        };
+    // Only a failed or cancelled last run needs its full execution (its message): all such at once.
+    const latests = await Promise.all(
+      catalog.map((job) => {
+        const reference = referencedExecution(deployed.get(runJobName(job, target)));
+        return needsFullRead(reference) ? readLatest(clients, reference) : reference;
       }),
     );
+    const rows = catalog.map((job: AnyJob, i) => {
+      const name = runJobName(job, target);
+      const runJob = deployed.get(name);
+      const trigger = triggers.get(triggerName(job, target));
+      const latest = latests[i] ?? null;
+      const triggerState = trigger ? schedulerState(trigger.state) : job.schedule ? "MISSING" : null;
+      const status = latest?.status ?? null;
+      const start = latest?.start ?? null;
+      const slot = previousSlot(job, new Date(now.getTime() - MISSED_GRACE_MS));
+      const value = verdict({
+        drifted: driftOf(job).length > 0,
+        triggerEnabled: triggerState === "ENABLED",
+        latest: status ? { status, start } : null,
+        slot,
+        createdAt: toDate(runJob?.createTime),
+      });
+      const reasons: Partial<Record<Verdict, () => string>> = {
+        FAILED: () =>
+          `${shortName(latest?.name ?? "")} ${status}: ${latest?.execution?.conditions?.find((c) => c.type === "Completed")?.message ?? "no message"}`,
+        MISSED: () =>
+          missedReason(
+            {
+              status: trigger?.status,
+              time: toDate(trigger?.lastAttemptTime),
+              uri: trigger?.httpTarget?.uri,
+            },
+            slot,
+          ),
+      };
+      const drift = driftOf(job);
+      const drifted = value === "DRIFTED" ? drift.join(", ") : `drifted: ${drift.join(", ")}`;
+      const reason = [reasons[value]?.(), drift.length ? drifted : undefined].filter(Boolean).join("; ");
+      return {
+        job: job.name,
+        category: categoryOf(job),
+        schedule: job.schedule ? `${job.schedule.cron} (${job.schedule.timeZone})` : null,
+        trigger: triggerState,
+        nextRun: triggerState === "ENABLED" ? iso(nextRuns(job, now, 1)[0] ?? null) : null,
+        lastExecution: latest
+          ? {
+              name: latest.name ?? "",
+              result: status,
+              start: iso(start),
+              durationMs: start ? Math.max(0, (latest.end ?? now).getTime() - start.getTime()) : 0,
+            }
+          : null,
+        drift,
+        verdict: value,
+        reason: reason || null,
+      };
+    });
     const attention = rows.filter((row) => ATTENTION.has(row.verdict) || row.drift.length > 0);
     const code = args.check && attention.length > 0 ? EXIT.failed : EXIT.ok;
     if (args.json) {
