@@ -9,7 +9,9 @@
  * run (start-up included).
  */
 
+import { catalog } from "../jobs/index.ts";
 import { waitFor } from "../test/idempotency/helpers.ts";
+import { nextDeliveryAfterKill } from "./history-server.ts";
 import { rng } from "./schedules.ts";
 import {
   compare,
@@ -26,7 +28,11 @@ export interface KillResult {
   job: string;
   point: string;
   killedMidRun: boolean;
+  /** "task retry": Cloud Run retries the task; "next delivery": a new execution of the day, through the guard. */
+  after: "task retry" | "next delivery";
   retryExit: number;
+  /** The next delivery refused, naming the killed execution (it may have reached the API). */
+  refused: boolean;
   sameAsClean: boolean;
   duplicated: number;
   lost: number;
@@ -46,6 +52,19 @@ export async function pool<T>(fns: (() => Promise<T>)[], limit: number): Promise
   await Promise.all(Array.from({ length: Math.min(limit, fns.length) }, worker));
   return out;
 }
+
+/** A job Cloud Run never retries and that runs at most once a day: after a kill, the next delivery decides. */
+export const guardedAfterKill = (job: string): boolean => {
+  const spec = catalog.find((j) => j.name === job);
+  return Boolean(spec?.oncePerDay && spec.retries === 0);
+};
+
+/** A trial is as required when nothing is duplicated and either the retry restored a clean run's state or the next delivery refused, naming the killed run. */
+export const killAsRequired = (k: KillResult): boolean =>
+  k.duplicated === 0 &&
+  (k.after === "next delivery"
+    ? k.refused || (k.retryExit === 0 && k.sameAsClean)
+    : k.retryExit === 0 && k.sameAsClean);
 
 export async function crashSweep(
   template: WarehouseTemplate,
@@ -78,15 +97,27 @@ export async function crashSweep(
           } else await new Promise((r) => setTimeout(r, ms));
           const killedMidRun = !exited;
           run.child.kill("SIGKILL");
-          await run.done;
+          const first = await run.done;
           stack.faults.clear();
-          const retry = await runInProcess([j.job, ...j.args], { ...stack.env, LOG_LEVEL: "warn" });
+          // What production does next: Cloud Run retries the task, or, for a once-a-day job it never
+          // retries, the day's next delivery runs as a new execution and its guard reads the history
+          // (where the first run shows as failed, or as succeeded if it finished before the kill).
+          const next = guardedAfterKill(j.job)
+            ? await nextDeliveryAfterKill(j.job, j.args, !killedMidRun && first.code === 0)
+            : null;
+          const retry = await runInProcess([j.job, ...j.args], {
+            ...stack.env,
+            LOG_LEVEL: "warn",
+            ...next?.env,
+          }).finally(() => next?.close());
           const diff = compare(ref.state, await endState(stack));
           return {
             job: j.job,
             point: answerLost ? `after request ${k} was handled, answer lost` : `${ms} ms after start`,
             killedMidRun,
+            after: next ? "next delivery" : "task retry",
             retryExit: retry.code,
+            refused: retry.code !== 0 && /ended without success and may have reached the API/.test(retry.out),
             sameAsClean: diff.same,
             duplicated: diff.duplicated,
             lost: diff.lost,

@@ -1,7 +1,7 @@
 /** RELIABILITY.md from one run's figures: what was tried, how many times, what was lost or duplicated. */
 import { type ConcurrencyResult, verdict } from "./concurrency.ts";
 import type { CaseResult } from "./corpus.ts";
-import type { KillResult, TermResult } from "./crash.ts";
+import { type KillResult, killAsRequired, type TermResult } from "./crash.ts";
 import type { Cell } from "./fault-matrix.ts";
 import type { ConsistencyResult } from "./schedules.ts";
 import type { Finding } from "./secrets.ts";
@@ -41,7 +41,7 @@ const yes = (b: boolean) => (b ? "yes" : "**no**");
 export function renderReport(r: Report): string {
   const badOk = r.bad.filter((b) => b.ok).length;
   const cellsOk = r.matrix.filter((c) => c.sameAsClean && c.duplicated === 0 && c.lost === 0).length;
-  const killsOk = r.kills.filter((k) => k.sameAsClean && k.retryExit === 0).length;
+  const killsOk = r.kills.filter(killAsRequired).length;
   const termOk = r.term.filter((t) => t.ok).length;
   const leaks =
     r.secrets.transcript.findings.length +
@@ -146,29 +146,33 @@ export function renderReport(r: Report): string {
     "",
     "## 3. Crash sweep and SIGTERM",
     "",
-    `SIGKILL at ${r.kills.length} seeded points (seed 2026): "answer lost" = the server handled the k-th request and held its answer when the process was killed; otherwise a random instant of the run. The retry runs without faults; its end state must equal a clean run.`,
+    `SIGKILL at ${r.kills.length} seeded points (seed 2026): "answer lost" = the server handled the k-th request and held its answer when the process was killed; otherwise a random instant of the run. Then what production does next, without faults: for a job with task retries, Cloud Run retries the task and the end state must equal a clean run; for a job that runs at most once a day and is never retried (alerts, quota-monthly), the day's next delivery starts a new execution whose guard reads the job's Cloud Run history (reliability/history-server.ts serves it: the killed execution failed, or succeeded if it finished first). That run must either refuse, naming the killed execution (it may have reached the API), or, when the first run had finished, skip; it must never do the work a second time.`,
     "",
-    "**Why alerts shows duplicates here, and why production does not.** The sweep forces a retry of every killed run, in-process and outside Cloud Run (no execution history to consult). alerts is never retried that way in production: it has `maxRetries` 0, and a later delivery of the same day finds the killed execution (ended without success) in Cloud Run's history and refuses to run (exit 1, naming it and `--rerun`; `src/runtime/cloud-run.ts`, `test/runtime/once-per-day.test.ts`). The figures show what an unchecked re-run would cost: one full set of notifications.",
+    '**Why alerts shows notifications "lost" here.** The admin API keeps no record of what it sent and does not de-duplicate (CONTRACT §1): after a kill, nothing on our side can tell whether `process-all` reached it. The next delivery therefore does nothing and fails (exit 1: the failed-run alert fires), naming the killed execution and the `--rerun` to use once a person has checked the notifications. Where the kill landed before the call reached the API, that day\'s notifications wait for that person: "lost" counts them. Sending them again unchecked would duplicate every one that did go out (the previous report, which forced a retry, counted 342 duplicated).',
     "",
-    "| job | kills | killed mid-run | retry exit 0 | same as clean | lost | duplicated |",
-    "|---|---|---|---|---|---|---|",
+    "| job | kills | killed mid-run | then | exit 0 | refused | same as clean | as required | lost | duplicated |",
+    "|---|---|---|---|---|---|---|---|---|---|",
     ...[...new Set(r.kills.map((k) => k.job))].map((job) => {
       const ks = r.kills.filter((k) => k.job === job);
       return row(
         job,
         ks.length,
         ks.filter((k) => k.killedMidRun).length,
+        [...new Set(ks.map((k) => k.after))].join(", "),
         ks.filter((k) => k.retryExit === 0).length,
+        ks.filter((k) => k.refused).length,
         ks.filter((k) => k.sameAsClean).length,
+        ks.filter(killAsRequired).length,
         ks.reduce((n, k) => n + k.lost, 0),
         ks.reduce((n, k) => n + k.duplicated, 0),
       );
     }),
     "",
     ...r.kills
-      .filter((k) => !k.sameAsClean || k.retryExit !== 0)
+      .filter((k) => !killAsRequired(k))
       .map(
-        (k) => `- **${k.job}** at ${k.point}: retry exit ${k.retryExit}, differing ${k.differing.join(", ")}`,
+        (k) =>
+          `- **${k.job}** at ${k.point} (${k.after}): exit ${k.retryExit}, differing ${k.differing.join(", ") || "nothing"}`,
       ),
     "",
     'SIGTERM: *work finished* = a real process signalled once the server handled every request (answers held 300 ms): exit 0 with the job\'s summary. *In flight* = in-process runner, grace 300 ms, the server holding a request for 3 s: non-zero, each request named "outcome unknown".',

@@ -49,12 +49,17 @@ describe("reliability, reduced", () => {
     expect(cells.find((c) => c.fault.startsWith("429"))).toMatchObject({ sameAsClean: true, exitCodes: [0] });
   }, 120_000);
 
-  it("(3) SIGKILL at seeded points then a retry ends as a clean run; SIGTERM after the work exits 0", async () => {
+  it("(3) SIGKILL at seeded points then what production does next ends as a clean run or refuses; SIGTERM after the work exits 0", async () => {
     const kills = await crashSweep(template, clean, { points: 2, seed: 2026, jobs: pick("quota-reset") });
     expect(kills.map((k) => [k.retryExit, k.sameAsClean, k.duplicated, k.lost])).toEqual([
       [0, true, 0, 0],
       [0, true, 0, 0],
     ]);
+    // alerts is never retried by Cloud Run: the day's next delivery reads the history, finds the killed
+    // execution and refuses (it may have reached the API); nothing is ever sent twice.
+    const [killedAlerts] = await crashSweep(template, clean, { points: 1, seed: 7, jobs: pick("alerts") });
+    expect(killedAlerts).toMatchObject({ after: "next delivery", duplicated: 0 });
+    expect(killedAlerts?.refused || killedAlerts?.sameAsClean, JSON.stringify(killedAlerts)).toBe(true);
     const [alerts] = pick("alerts");
     if (!alerts) throw new Error("no alerts job");
     expect(await termAfterWork(template, alerts, 1)).toMatchObject({ exit: 0, ok: true });
