@@ -67,7 +67,7 @@ export function renderReport(r: Report): string {
       r.matrix.reduce((n, c) => n + c.duplicated, 0),
     ),
     row(
-      "3. SIGKILL at seeded points, then retry",
+      "3. SIGKILL at seeded points, then what production does next",
       r.kills.length,
       killsOk,
       r.kills.reduce((n, k) => n + k.lost, 0),
