@@ -42,13 +42,13 @@ COPY --chown=root:root migrations ./migrations
 # then owned by root like the code: a start reads compiled code instead of compiling it.
 ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
 RUN install -d -o node .node-compile-cache \
- && runuser -u node -- node --liftoff-only --max-semi-space-size=2 --max-old-space-size=256 dist/src/main.js --help >/dev/null \
- && runuser -u node -- node --liftoff-only --max-semi-space-size=2 --max-old-space-size=256 --input-type=module -e 'for (const f of (await import("node:fs")).readdirSync("dist/chunks")) await import(process.cwd() + "/dist/chunks/" + f)' \
+ && runuser -u node -- node --max-semi-space-size=2 --max-old-space-size=256 dist/src/main.js --help >/dev/null \
+ && runuser -u node -- node --max-semi-space-size=2 --max-old-space-size=256 --input-type=module -e 'for (const f of (await import("node:fs")).readdirSync("dist/chunks")) await import(process.cwd() + "/dist/chunks/" + f)' \
  && chown -R root:root .node-compile-cache && chmod -R a+rX,go-w .node-compile-cache
 # Code is owned by root and read-only for the process; nothing is written outside /tmp,
 # so the container runs with a read-only root filesystem.
 USER node
-# Heap sized for a 512Mi job, not for the host, and no optimising compile of undici's WebAssembly parser:
-# flat memory in the org count (why: tools/image-layout.ts, RUNTIME_NODE_FLAGS).
-ENTRYPOINT ["node", "--liftoff-only", "--max-semi-space-size=2", "--max-old-space-size=256", "/app/dist/src/main.js"]
+# Heap sized for a 512Mi job, not for the host: flat memory in the org count (why: tools/image-layout.ts,
+# RUNTIME_NODE_FLAGS).
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--max-old-space-size=256", "/app/dist/src/main.js"]
 CMD ["--help"]

@@ -129,15 +129,14 @@ export const PRUNE_NODE_MODULES = `find node_modules -type f "(" -name "*.map" -
  * pile up. A 2 MiB semi-space and a 256 MiB old space (half the jobs' 512Mi limit; the live heap is ~20 MiB
  * at 10,000 orgs) keep the peak flat in the org count and the run no slower (bench/RESULTS.md, memory), and a
  * runaway heap ends in V8's "heap out of memory" error in the job's logs instead of a silent OOM kill.
- * `--liftoff-only`: once a job has made a few dozen requests, V8 re-compiled undici's WebAssembly HTTP
- * parser (llhttp, one huge function) with its optimising compiler, ~20 MiB of compiler memory for a parser
- * that reads a few hundred bytes per answer (org-sync-all over 10 orgs: 94 → 75 MiB peak).
+ * Not `--liftoff-only`, though it lowers org-sync-all's peak by ~15 MiB (V8 re-compiles undici's
+ * WebAssembly HTTP parser, llhttp, with its optimising compiler once a job has made a few dozen requests,
+ * ~20 MiB of compiler memory): it, like any WebAssembly tiering flag tried, made every start ~15 ms slower
+ * (measured: --version 47 → 62 ms; quota-reset to its first request 116 → 167 ms), most likely because
+ * Node's built-in code cache no longer matches V8's flags; the heap-size flags cost nothing at start.
+ * Set from code (v8.setFlagsFromString) it had no effect on the peak.
  */
-export const RUNTIME_NODE_FLAGS = [
-  "--liftoff-only",
-  "--max-semi-space-size=2",
-  "--max-old-space-size=256",
-] as const;
+export const RUNTIME_NODE_FLAGS = ["--max-semi-space-size=2", "--max-old-space-size=256"] as const;
 
 /** The image's ENTRYPOINT: node, its flags, the bundled entrypoint. */
 export const ENTRYPOINT = ["node", ...RUNTIME_NODE_FLAGS, "/app/dist/src/main.js"] as const;
