@@ -62,6 +62,18 @@ export function parseRetryAfter(value: string | undefined, now = new Date()): nu
 }
 
 /**
+ * A server's requested pause, never shorter, plus up to a quarter more (at most 5 s) at random: requests
+ * refused together (a burst of 503s with `Retry-After: 1`) would otherwise all come back in the same
+ * instant and meet the same overload again. Still within `maxMs` (the clamp the retry budget counts on).
+ *
+ * @example retryAfterDelay(1000, 120_000) // 1000–1250
+ */
+export function retryAfterDelay(askedMs: number, maxMs: number, random = Math.random): number {
+  const spread = Math.min(askedMs / 4, 5_000);
+  return Math.min(maxMs, Math.round(askedMs + random() * spread));
+}
+
+/**
  * Exponential backoff with "equal jitter": half the step fixed, half random, so concurrent tasks that
  * failed together do not retry in lockstep, yet every wait is at least half the nominal step.
  */

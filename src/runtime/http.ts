@@ -14,6 +14,7 @@ import {
   MAX_CONNECTIONS,
   MAX_RETRY_AFTER_MS,
   parseRetryAfter,
+  retryAfterDelay,
 } from "./http-policy.ts";
 import { header, mayHaveReachedServer, parseBase, queryString, transportError } from "./http-request.ts";
 import { describeResponse, excerpt, parseJsonBody } from "./http-response.ts";
@@ -178,7 +179,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const asked =
           parseRetryAfter(header(responseHeaders, "retry-after")) ??
           (status === 429 ? options.defaultRetryAfterMs : undefined);
-        const retryAfterMs = asked === undefined ? undefined : Math.min(asked, maxRetryAfterMs);
+        const retryAfterMs = asked === undefined ? undefined : retryAfterDelay(asked, maxRetryAfterMs);
         const error = new RetryableError(message, { status, retryAfterMs });
         if (status !== 429) mayHaveReachedServer.add(error);
         throw error;

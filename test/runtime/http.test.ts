@@ -95,17 +95,37 @@ describe("retry policy", () => {
   });
 
   it.each([
-    ["2", 2000],
-    ["0", 0],
-    ["100000", 300_000],
-  ])("honours Retry-After on 429 (Retry-After: %s → %i ms)", async (header, expected) => {
+    ["2", 2000, 2500],
+    ["0", 0, 0],
+    ["100000", 300_000, 300_000],
+  ])(
+    "honours Retry-After on 429 (Retry-After: %s → %i–%i ms: never shorter, a quarter more at most, within the clamp)",
+    async (header, min, max) => {
+      server.handle((_req, res, _b, n) =>
+        n === 1 ? json(res, 429, {}, { "retry-after": header }) : json(res, 200, { ok: true }),
+      );
+      const http = client();
+      const res = await http.request({ method: "GET", path: "/x", schema: okSchema });
+      expect(res.attempts).toBe(2);
+      expect(delays).toHaveLength(1);
+      expect(delays[0]).toBeGreaterThanOrEqual(min);
+      expect(delays[0]).toBeLessThanOrEqual(max);
+      await http.close();
+    },
+  );
+
+  it("spreads the retries of requests refused together with the same Retry-After", async () => {
     server.handle((_req, res, _b, n) =>
-      n === 1 ? json(res, 429, {}, { "retry-after": header }) : json(res, 200, { ok: true }),
+      n <= 8 ? json(res, 503, {}, { "retry-after": "1" }) : json(res, 200, { ok: true }),
     );
     const http = client();
-    const res = await http.request({ method: "GET", path: "/x", schema: okSchema });
-    expect(res.attempts).toBe(2);
-    expect(delays).toEqual([expected]);
+    await Promise.all(
+      Array.from({ length: 8 }, () => http.request({ method: "GET", path: "/x", schema: okSchema })),
+    );
+    expect(delays).toHaveLength(8);
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(1000);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(1250);
+    expect(new Set(delays).size).toBeGreaterThan(1); // not all in the same instant
     await http.close();
   });
 
@@ -117,7 +137,7 @@ describe("retry policy", () => {
     const http = client();
     await http.request({ method: "GET", path: "/x", schema: okSchema });
     expect(delays[0]).toBeGreaterThan(25_000);
-    expect(delays[0]).toBeLessThanOrEqual(30_000);
+    expect(delays[0]).toBeLessThanOrEqual(35_000); // 30 s asked, up to 5 s of spread
     await http.close();
   });
 
@@ -125,7 +145,9 @@ describe("retry policy", () => {
     server.handle((_req, res, _b, n) => (n === 1 ? json(res, 429, {}) : json(res, 200, { ok: true })));
     const http = client({ defaultRetryAfterMs: 60_000 });
     await http.request({ method: "POST", path: "/q", body: { query: "select 1" }, schema: okSchema });
-    expect(delays).toEqual([60_000]);
+    expect(delays).toHaveLength(1);
+    expect(delays[0]).toBeGreaterThanOrEqual(60_000);
+    expect(delays[0]).toBeLessThanOrEqual(65_000);
     expect(server.requests).toHaveLength(2);
     await http.close();
   });
