@@ -1,6 +1,6 @@
 /** Writes a run's results as bench/RESULTS.md (for people) and bench/results.json (for tools). */
 import { execFile } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Machine } from "./machine.ts";
@@ -131,12 +131,17 @@ function roundNumbers(_key: string, value: unknown): unknown {
 
 /**
  * `npm run lint` checks every JSON file with biome, which lays arrays out differently from JSON.stringify:
- * format the file with the repo's own biome so a fresh results.json passes the lint as written.
+ * format the file with the biome `npm run lint` uses (pinned in package.json's scripts, run through npx;
+ * biome is not a devDependency) so a fresh results.json passes the lint as written.
  */
 async function formatLikeTheRepo(file: string, dir: string): Promise<void> {
-  const biome = join(dir, "..", "node_modules", ".bin", "biome");
+  const root = join(dir, "..");
   try {
-    await promisify(execFile)(biome, ["format", "--write", file], { cwd: join(dir, "..") });
+    const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as {
+      scripts: { lint: string };
+    };
+    const biome = /@biomejs\/biome@[\w.-]+/.exec(pkg.scripts.lint)?.[0] ?? "@biomejs/biome";
+    await promisify(execFile)("npx", ["--yes", biome, "format", "--write", file], { cwd: root });
   } catch (error) {
     process.stderr.write(
       `bench: could not format ${file} with biome (${(error as Error).message}); lint may flag it\n`,
