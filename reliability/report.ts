@@ -251,11 +251,11 @@ export function renderReport(r: Report): string {
       .slice(0, 20)
       .map((f) => `- ${f.key} (${f.form}) in ${f.where}`),
     "",
-    "## Not covered here, and where it is fixed",
+    "## Not covered here",
     "",
-    "- **Idempotency-Key replay and alerts de-duplication in the sandbox** hide duplicates: until branch i8-api (issue 8) makes the sandbox answer like the real API, a job that repeats a request gets a replayed answer and no second side effect. The figures above become the real ones once i8-api is merged: re-run `npm run reliability`.",
-    '- `alerts --org ""` runs for every org: refused by branch i8-api (issue 8).',
+    "- The sandbox answers like the real API (CONTRACT §1: no Idempotency-Key replay, no alert de-duplication), so a repeated request is a second side effect here too and counts as duplicated; the jobs' own rules (routes that are not repeatable, the once-a-day guard) are what keeps the duplicated column at 0.",
     "- The soak's task processes are a stand-in (test/fixtures/entry-task.ts: 300 real job starts would take 15 min on 2 cores); the quota jobs themselves are replayed in-process at the delivered times.",
+    "- The runtime's production token paths (the execution history's metadata-server token, BigQuery's Application Default Credentials) are not exercised: every run here gives the jobs local endpoints, and with an endpoint set they send no token.",
     "",
   ];
   return out.join("\n");
