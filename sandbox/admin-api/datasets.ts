@@ -86,7 +86,10 @@ export async function syncDataset(
   opts: { tables: boolean; columns: boolean },
 ): Promise<SyncResult> {
   const result: SyncResult = { tables_created: [], columns_added: {}, errors: [] };
-  await db.exec(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
+  await db.exec(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`).catch((error: unknown) => {
+    // Created by a concurrent request between the check and the insert: it exists, which is all we need.
+    if (!isCatalogRace(error)) throw error;
+  });
   const actual = await columnsBySchema(db, schema);
   for (const def of defs) {
     const cols = actual.get(def.name);
@@ -106,8 +109,24 @@ export async function syncDataset(
         if (missing.length > 0) result.columns_added[def.name] = missing.map(([c]) => c);
       }
     } catch (error) {
-      result.errors.push(`${schema}.${def.name}: ${(error as Error).message}`);
+      const message = isCatalogRace(error)
+        ? `relation "${def.name}" already exists (created by a concurrent request)`
+        : (error as Error).message;
+      result.errors.push(`${schema}.${def.name}: ${message}`);
     }
   }
   return result;
+}
+
+/**
+ * Two sessions creating one table (or schema) at the same moment: PostgreSQL says so either as "relation …
+ * already exists" (42P07) or, when both passed the catalog check, as a unique violation (23505) on a system
+ * catalog's name index. BigQuery, under the real route, answers 409 Already Exists for both: so does this.
+ */
+function isCatalogRace(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return (
+    e.code === "23505" &&
+    /pg_(type_typname|class_relname|namespace_nspname)_(nsp_)?index/.test(String(e.message ?? ""))
+  );
 }
