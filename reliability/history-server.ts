@@ -24,21 +24,31 @@ export async function nextDeliveryAfterKill(
   const cloudRunJob = `${job}-reliability`;
   const name = (short: string) =>
     `projects/sandbox-project/locations/us-central1/jobs/${cloudRunJob}/executions/${short}`;
+  // Both executions on the same UTC day (the guard's day; both jobs' schedules are in Etc/UTC), also in
+  // the minute after midnight: a killed run "yesterday" would rightly not block today's.
   const now = Date.now();
+  const midnight = now - (now % 86_400_000);
+  const before = (ms: number) => Math.max(midnight, now - ms);
   const iso = (ms: number) => new Date(ms).toISOString();
   const template = { containers: [{ args: [job, ...args] }] };
   const executions = [
     {
       name: name(`${job}-killed`),
-      createTime: iso(now - 60_000),
-      completionTime: iso(now - 30_000),
+      createTime: iso(before(60_000)),
+      completionTime: iso(before(30_000)),
       taskCount: 1,
       succeededCount: firstSucceeded ? 1 : 0,
       failedCount: firstSucceeded ? 0 : 1,
       conditions: [{ type: "Completed", state: firstSucceeded ? "CONDITION_SUCCEEDED" : "CONDITION_FAILED" }],
       template,
     },
-    { name: name(`${job}-next`), createTime: iso(now - 1_000), taskCount: 1, runningCount: 1, template },
+    {
+      name: name(`${job}-next`),
+      createTime: iso(Math.max(before(1_000), before(60_000) + 1)),
+      taskCount: 1,
+      runningCount: 1,
+      template,
+    },
   ];
   const server = createServer((req, res) => {
     req.resume();
