@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import type { ImageLayout } from "../tools/image-layout.ts";
-import { COMPILE_CACHE_DIR, RUNTIME_NODE_FLAGS } from "../tools/image-layout.ts";
+import { COMPILE_CACHE_DIR, layoutArgs } from "../tools/image-layout.ts";
 import { type BenchResult, toCases } from "./lib/result.ts";
 import { RSS_PRELOAD, runNode } from "./lib/spawn.ts";
 import { interleave } from "./lib/stats.ts";
@@ -49,8 +49,7 @@ export async function benchMemory(
 ): Promise<BenchResult> {
   const started = performance.now();
   // As the image runs it: its ENTRYPOINT's node flags, then the bundled entrypoint.
-  const main = join(layout.dir, "dist/src/main.js");
-  const node = (...args: string[]) => [...RUNTIME_NODE_FLAGS, main, ...args];
+  const node = (...args: string[]) => layoutArgs(layout, ...args);
   const cache = { NODE_COMPILE_CACHE: join(layout.dir, COMPILE_CACHE_DIR) };
   const cases = [
     { label: MEMORY_BASELINE, run: () => peakMiB(["-e", "0"], {}) },

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import type { ImageLayout } from "../tools/image-layout.ts";
-import { COMPILE_CACHE_DIR, RUNTIME_NODE_FLAGS } from "../tools/image-layout.ts";
+import { COMPILE_CACHE_DIR, layoutArgs } from "../tools/image-layout.ts";
 import { type BenchResult, toCases } from "./lib/result.ts";
 import { startFirstRequestServer, timeExit, timeFirstRequest } from "./lib/spawn.ts";
 import { interleave } from "./lib/stats.ts";
@@ -48,8 +48,7 @@ export async function benchStartUp(
   const started = performance.now();
   const server = await startFirstRequestServer();
   // As the image runs it: its ENTRYPOINT's node flags, then the bundled entrypoint.
-  const main = join(layout.dir, "dist/src/main.js");
-  const node = (...args: string[]) => [...RUNTIME_NODE_FLAGS, main, ...args];
+  const node = (...args: string[]) => layoutArgs(layout, ...args);
   const cache = { NODE_COMPILE_CACHE: join(layout.dir, COMPILE_CACHE_DIR) };
   const env = { ...stubEnv(server.url), ...cache };
   const jobs = opts.jobs ?? HTTP_JOBS;

@@ -141,6 +141,13 @@ export const RUNTIME_NODE_FLAGS = ["--max-semi-space-size=2", "--max-old-space-s
 /** The image's ENTRYPOINT: node, its flags, the bundled entrypoint. */
 export const ENTRYPOINT = ["node", ...RUNTIME_NODE_FLAGS, "/app/dist/src/main.js"] as const;
 
+/** Node's arguments to run the layout's entrypoint as the image does: the ENTRYPOINT's flags, then `args`. */
+export const layoutArgs = (layout: Pick<ImageLayout, "dir">, ...args: string[]): string[] => [
+  ...RUNTIME_NODE_FLAGS,
+  join(layout.dir, "dist/src/main.js"),
+  ...args,
+];
+
 /** Node's compile cache in the image (the Dockerfile's NODE_COMPILE_CACHE), relative to its root. */
 export const COMPILE_CACHE_DIR = ".node-compile-cache";
 
@@ -173,14 +180,10 @@ export async function runFromLayout(
   job: string,
   env: Record<string, string | undefined>,
 ) {
-  const { stdout } = await run(
-    process.execPath,
-    [...RUNTIME_NODE_FLAGS, join(layout.dir, "dist/src/main.js"), job],
-    {
-      cwd: "/",
-      env: { NODE_COMPILE_CACHE: join(layout.dir, COMPILE_CACHE_DIR), ...env },
-    },
-  );
+  const { stdout } = await run(process.execPath, layoutArgs(layout, job), {
+    cwd: "/",
+    env: { NODE_COMPILE_CACHE: join(layout.dir, COMPILE_CACHE_DIR), ...env },
+  });
   const last = stdout.trim().split("\n").at(-1) ?? "{}";
   return JSON.parse(last) as { status?: string; message?: string };
 }

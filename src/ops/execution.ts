@@ -44,9 +44,12 @@ export function toDate(value: unknown): Date | null {
 
 export function durationMs(execution: Execution, now: Date): number {
   const start = toDate(execution.startTime) ?? toDate(execution.createTime);
-  const end = toDate(execution.completionTime) ?? now;
-  return start ? Math.max(0, end.getTime() - start.getTime()) : 0;
+  return spanMs(start, toDate(execution.completionTime), now);
 }
+
+/** From `start` to `end` (still running: to `now`), never negative; 0 without a start. */
+export const spanMs = (start: Date | null, end: Date | null, now: Date): number =>
+  start ? Math.max(0, (end ?? now).getTime() - start.getTime()) : 0;
 
 export const formatDuration = (ms: number): string =>
   ms < 60_000

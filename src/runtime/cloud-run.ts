@@ -9,8 +9,8 @@
  * Once per day (`oncePerDay`: alerts, quota-monthly): the admin API does not de-duplicate, so the job
  * does. The day a run is for is the day its execution was created (in the schedule's time zone; task
  * retries share it). A succeeded OLDER execution of the same job for that day whose arguments cover this
- * run's means the work is done: skip, naming it (a newer one that succeeded skipped because of this one). A deliberate re-run (`run-job --rerun <label>`, which sets
- * IDEMPOTENCY_SCOPE) is not checked. When the history cannot be read, such a job fails closed.
+ * run's means the work is done: skip, naming it (a newer one that succeeded skipped because of this one).
+ * A deliberate re-run (`run-job --rerun <label>`, which sets IDEMPOTENCY_SCOPE) is not checked. When the history cannot be read, such a job fails closed.
  */
 import { type ExecutionInfo, type HistoryOptions, listOwnExecutions } from "./execution-history.ts";
 import type { AnyJob } from "./job.ts";
@@ -113,28 +113,17 @@ function onceADay(options: GuardOptions, executions: ExecutionInfo[], myTime: st
   // skip, and the day's work would be done by no one (two deliveries at once, found by the reliability
   // run's concurrency section). The oldest execution of the day owns the work; newer ones defer to it.
   const me = config.cloudRun.execution ?? "";
-  const done = executions.find(
-    (e) =>
-      e.name !== me &&
-      e.succeeded &&
-      e.createTime !== undefined &&
-      isOlder(e.createTime, e.name, myTime, me) &&
-      dayIn(new Date(e.createTime), timeZone) === day &&
-      covers(e.args, args),
-  );
+  const earlierToday = (e: ExecutionInfo) =>
+    e.name !== me &&
+    e.createTime !== undefined &&
+    isOlder(e.createTime, e.name, myTime, me) &&
+    dayIn(new Date(e.createTime), timeZone) === day &&
+    covers(e.args, args);
+  const done = executions.find((e) => e.succeeded && earlierToday(e));
   if (!done) {
     // An earlier run of the day that ended without success may have reached the API before it failed
     // (killed after the API sent the notifications, or exit 3): running again could do it twice.
-    const unclear = executions.find(
-      (e) =>
-        e.name !== config.cloudRun.execution &&
-        !e.running &&
-        !e.succeeded &&
-        e.createTime !== undefined &&
-        isOlder(e.createTime, e.name, myTime, me) &&
-        dayIn(new Date(e.createTime), timeZone) === day &&
-        covers(e.args, args),
-    );
+    const unclear = executions.find((e) => !e.running && !e.succeeded && earlierToday(e));
     if (unclear)
       return {
         action: "fail",

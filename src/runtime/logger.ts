@@ -111,10 +111,8 @@ export const silentLogger: Logger = {
  * Longest secrets first, so a secret containing another is replaced whole.
  */
 export function createRedactor(secrets: readonly string[]): (value: unknown) => unknown {
-  const list = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort(
-    (a, b) => b.length - a.length,
-  );
-  const text = (s: string) => list.reduce((acc, secret) => acc.replaceAll(secret, REDACTED), s);
+  const text = createTextRedactor(secrets);
+  if (!secrets.some((s) => s.length >= MIN_SECRET_LENGTH)) return (value) => value;
   const walk = (value: unknown): unknown => {
     if (typeof value === "string") return text(value);
     if (Array.isArray(value)) return value.map(walk);
@@ -123,7 +121,7 @@ export function createRedactor(secrets: readonly string[]): (value: unknown) => 
     }
     return value;
   };
-  return list.length ? walk : (value) => value;
+  return walk;
 }
 
 /** Replaces every secret in a string by `[redacted]` (longest first, so a secret containing another goes whole). */

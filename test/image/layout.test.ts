@@ -14,6 +14,7 @@ import {
   COMPILE_CACHE_DIR,
   IMPORT_CHUNKS,
   type ImageLayout,
+  layoutArgs,
   PRUNE_NODE_MODULES,
   RUNTIME_NODE_FLAGS,
   runFromLayout,
@@ -122,8 +123,7 @@ describe("the image layout", () => {
     const cache = join(layout.dir, COMPILE_CACHE_DIR);
     expect((await readdir(cache, { recursive: true })).length).toBeGreaterThan(50);
     // With the ENTRYPOINT's node flags: V8 rejects cached code compiled under flags that change codegen.
-    const main = join(layout.dir, "dist/src/main.js");
-    const { stderr } = await exec(process.execPath, [...RUNTIME_NODE_FLAGS, main, "quota-reset"], {
+    const { stderr } = await exec(process.execPath, layoutArgs(layout, "quota-reset"), {
       cwd: "/",
       env: {
         PATH: process.env.PATH,

@@ -20,7 +20,7 @@ import { categoryOf, loadCatalog, previousSlot } from "../catalog.ts";
 import type { Command } from "../cli.ts";
 import { createClients } from "../clients.ts";
 import { desiredState, runJobName, triggerName } from "../desired.ts";
-import { shortName, toDate } from "../execution.ts";
+import { shortName, spanMs, toDate } from "../execution.ts";
 import { EXIT, type Io, printJson, println } from "../io.ts";
 import { needsFullRead, readLatest, referencedExecution } from "../latest-execution.ts";
 import { findLegacy, legacyWarnings } from "../legacy.ts";
@@ -133,7 +133,7 @@ async function run(argv: string[], io: Io): Promise<number> {
               name: latest.name ?? "",
               result: status,
               start: iso(start),
-              durationMs: start ? Math.max(0, (latest.end ?? now).getTime() - start.getTime()) : 0,
+              durationMs: spanMs(start, latest.end, now),
             }
           : null,
         drift,
