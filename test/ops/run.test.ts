@@ -185,10 +185,19 @@ describe("run-job", () => {
       expect(result.stderr).toContain("cancel requested");
       expect(result.code).toBe(1);
       const execution = /started (stale-cleanup-prod-\S+)/.exec(result.stderr)?.[1];
-      const response = await fetch(
-        `${env().CLOUD_RUN_API_URL}/v2/${prodParent}/jobs/stale-cleanup-prod/executions/${execution}`,
-      );
-      expect(((await response.json()) as { cancelledCount?: number }).cancelledCount).toBe(1);
+      // Cancelling is asynchronous (as on Cloud Run): the task is counted once its process has ended.
+      const read = async () =>
+        (await (
+          await fetch(
+            `${env().CLOUD_RUN_API_URL}/v2/${prodParent}/jobs/stale-cleanup-prod/executions/${execution}`,
+          )
+        ).json()) as { cancelledCount?: number; completionTime?: string };
+      let doc = await read();
+      for (let i = 0; i < 100 && !doc.completionTime; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        doc = await read();
+      }
+      expect(doc.cancelledCount).toBe(1);
     } finally {
       sandbox.faults.clear("adminApi");
     }
